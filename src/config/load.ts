@@ -1,0 +1,169 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, extname, join, relative } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { environmentSchema, type EnvironmentConfig } from './schema';
+
+/** One problem in one environment file: the file, the field path, the bad value and what is allowed. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly path: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+/** Raised when environment files are invalid; `message` lists every problem, one a line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const value = p.value === undefined ? '' : ` (got ${describeValue(p.value)})`;
+  return `${p.file}: ${p.path || '(top level)'}: ${p.message}${value}`;
+}
+
+function describeValue(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) return String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+const ENV_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Validates already-parsed data as the environment `name` read from `file`. Throws ConfigError. */
+export function parseEnvironment(data: unknown, file: string, name = basename(file, extname(file))): EnvironmentConfig {
+  if (!ENV_NAME.test(name) || name.length > 40) {
+    throw new ConfigError([
+      { file, path: '(file name)', value: name, message: 'the file name is the environment name: lower-case letters, digits and "-", at most 40 characters' },
+    ]);
+  }
+  const result = environmentSchema.safeParse(data ?? {}, { reportInput: true });
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.flatMap((issue) => toProblems(issue, data, file)));
+  }
+  return { ...result.data, name };
+}
+
+function toProblems(issue: z.core.$ZodIssue, data: unknown, file: string): ConfigProblem[] {
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({
+      file,
+      path: [...path, key].join('.'),
+      value: valueAt(data, [...path, key]),
+      message: `unknown field "${key}" (allowed: ${allowedKeys(path).join(', ') || 'see docs/CONFIG-REFERENCE.md'})`,
+    }));
+  }
+  const value = 'input' in issue && issue.input !== undefined ? issue.input : valueAt(data, path);
+  return [{ file, path: path.join('.'), value, message: messageFor(issue, value) }];
+}
+
+function messageFor(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code === 'invalid_type' && value === undefined) return `is required (${issue.expected})`;
+  if (issue.code === 'invalid_value') return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (issue.code === 'invalid_type') return `must be ${article(issue.expected)}`;
+  if (issue.code === 'too_small' && issue.origin === 'array') return `must list at least ${issue.minimum} item(s)`;
+  if (issue.code === 'too_big' && issue.origin === 'string') return `must be at most ${issue.maximum} characters`;
+  if (issue.code === 'too_small' && issue.origin === 'number') return issue.message.startsWith('must') ? issue.message : `must be ${issue.inclusive ? 'at least' : 'above'} ${issue.minimum}`;
+  if (issue.code === 'too_big' && issue.origin === 'number') return issue.message.startsWith('must') ? issue.message : `must be ${issue.inclusive ? 'at most' : 'below'} ${issue.maximum}`;
+  if (issue.code === 'invalid_format' && issue.format === 'url') return 'must be a URL such as https://example.com/path';
+  return issue.message;
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function valueAt(data: unknown, path: readonly string[]): unknown {
+  let node: unknown = data;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** The keys the schema allows at a path, for "unknown field" messages. */
+function allowedKeys(path: readonly string[]): string[] {
+  let schema: unknown = environmentSchema;
+  for (const key of [...path]) {
+    schema = objectShape(schema)?.[key];
+  }
+  return Object.keys(objectShape(schema) ?? {});
+}
+
+function objectShape(schema: unknown): Record<string, unknown> | undefined {
+  let s = schema as { def?: Record<string, unknown>; shape?: Record<string, unknown> } | undefined;
+  for (let i = 0; i < 10 && s; i++) {
+    if (s.shape && typeof s.shape === 'object') return s.shape;
+    const def = s.def ?? {};
+    s = (def.innerType ?? def.in ?? def.schema) as typeof s;
+  }
+  return undefined;
+}
+
+/** Reads and validates one environment file (YAML). Throws ConfigError naming the file. */
+export function loadEnvironmentFile(path: string, displayPath = path): EnvironmentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ file: displayPath, path: '', value: undefined, message: `cannot be read: ${(err as Error).message}` }]);
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({
+        file: displayPath,
+        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '',
+        value: undefined,
+        message: `is not valid YAML: ${e.message.split('\n')[0]}`,
+      })),
+    );
+  }
+  const data: unknown = doc.toJS();
+  if (data !== null && (typeof data !== 'object' || Array.isArray(data))) {
+    throw new ConfigError([{ file: displayPath, path: '', value: data, message: 'must be a YAML mapping of fields (see docs/CONFIG-REFERENCE.md)' }]);
+  }
+  return parseEnvironment(data, displayPath);
+}
+
+/**
+ * Loads every `*.yaml` file of a folder, sorted by name. Problems of all files are collected
+ * and thrown together, so one run shows everything that is wrong.
+ */
+export function loadEnvironments(dir: string, cwd = process.cwd()): EnvironmentConfig[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
+  } catch (err) {
+    throw new ConfigError([{ file: relative(cwd, dir) || dir, path: '', value: undefined, message: `cannot be read: ${(err as Error).message}` }]);
+  }
+  if (!files.length) {
+    throw new ConfigError([{ file: relative(cwd, dir) || dir, path: '', value: undefined, message: 'holds no environment files (*.yaml)' }]);
+  }
+  const problems: ConfigProblem[] = [];
+  const envs: EnvironmentConfig[] = [];
+  for (const f of files) {
+    const full = join(dir, f);
+    try {
+      envs.push(loadEnvironmentFile(full, relative(cwd, full) || full));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const env of envs) {
+    const other = seen.get(env.namespace);
+    if (other) {
+      problems.push({ file: `environments/${env.name}.yaml`, path: 'namespace', value: env.namespace, message: `is already used by environment "${other}"` });
+    }
+    seen.set(env.namespace, env.name);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return envs;
+}

@@ -1,0 +1,433 @@
+import { z } from 'zod';
+import {
+  cidr,
+  cidrContains,
+  cpuMillis,
+  cpuQuantity,
+  dnsLabel,
+  domainName,
+  duration,
+  labelKey,
+  labels,
+  labelValue,
+  memoryBytes,
+  memoryQuantity,
+  port,
+  storageQuantity,
+} from './formats';
+
+/**
+ * The single source of truth for an environment file: validation, the TypeScript types
+ * (`EnvironmentInput`, `EnvironmentConfig`), the JSON Schema for editors and the generated
+ * configuration reference all come from here. Every field has a default, so an environment
+ * file only states what differs.
+ */
+
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const REPOSITORY = /^[a-z0-9]+([._\/-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+const image = (repository: string, tag: string) =>
+  z
+    .object({
+      repository: z
+        .string()
+        .regex(REPOSITORY, { message: 'must be an image repository such as docker.io/library/postfix' })
+        .default(repository)
+        .describe('Image repository, without tag or digest.'),
+      tag: z
+        .string()
+        .regex(TAG, { message: 'must be an image tag (letters, digits, "_", ".", "-")' })
+        .default(tag)
+        .describe('Image tag. Pin a released version: `latest` is refused outside the development tier.'),
+      digest: z
+        .string()
+        .regex(DIGEST, { message: 'must be a digest of the form sha256:<64 hex digits>' })
+        .optional()
+        .describe('Image digest; when set it is used together with the tag (`repo:tag@sha256:...`) and pins the exact image.'),
+      pullPolicy: z
+        .enum(['IfNotPresent', 'Always', 'Never'])
+        .default('IfNotPresent')
+        .describe('Kubernetes imagePullPolicy.'),
+    })
+    .strict();
+
+const resourceQuantities = (cpu: string, memory: string) =>
+  z
+    .object({
+      cpu: cpuQuantity.default(cpu).describe('CPU quantity (e.g. 100m).'),
+      memory: memoryQuantity.default(memory).describe('Memory quantity (e.g. 128Mi).'),
+    })
+    .strict();
+
+const resources = (req: [string, string], lim: [string, string]) =>
+  z
+    .object({
+      requests: resourceQuantities(...req).prefault({}).describe('Resource requests.'),
+      limits: resourceQuantities(...lim).prefault({}).describe('Resource limits; each must be at or above its request.'),
+    })
+    .strict();
+
+const imageSchema = image('juanluisbaptiste/postfix', '1.9.0');
+const exporterImageSchema = image('ghcr.io/hsn723/postfix_exporter', '0.16.1');
+
+export const environmentSchema = z
+  .object({
+    tier: z
+      .enum(['development', 'staging', 'production'])
+      .default('production')
+      .describe('What the environment is for. Production gets the strictest checks; `latest` images are accepted only in development.'),
+    namespace: dnsLabel.describe('Namespace that every namespaced object is created in.'),
+    image: imageSchema.prefault({}).describe('The Postfix image. Its entrypoint is replaced: the rendered main.cf and master.cf are what runs.'),
+    replicas: z
+      .number()
+      .int()
+      .min(1, { message: 'must be at least 1' })
+      .max(100, { message: 'must be at most 100' })
+      .default(2)
+      .describe('Number of relay pods when autoscaling is off (the HPA owns the count when it is on).'),
+    resources: resources(['100m', '128Mi'], ['200m', '256Mi']).prefault({}).describe('Resources of the postfix container.'),
+    probes: z
+      .object({
+        initialDelaySeconds: z.number().int().min(0).max(600).default(30).describe('Delay before the first liveness and readiness probe.'),
+        periodSeconds: z.number().int().min(1).max(300).default(5).describe('Probe period.'),
+        timeoutSeconds: z.number().int().min(1).max(60).default(3).describe('Probe timeout.'),
+        failureThreshold: z.number().int().min(1).max(30).default(3).describe('Failed probes before the pod is restarted (liveness) or removed from endpoints (readiness).'),
+        startupFailureThreshold: z
+          .number()
+          .int()
+          .min(1)
+          .max(120)
+          .default(24)
+          .describe('Startup probe attempts (at periodSeconds) before the container is restarted.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Health checks: TCP on the SMTP port.'),
+    terminationGracePeriodSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(3600)
+      .default(120)
+      .describe('Time Kubernetes gives a stopping pod; the preStop drain ends well before it.'),
+    network: z
+      .object({
+        clusterCidrs: z
+          .array(cidr)
+          .min(1)
+          .default(['10.0.0.0/8'])
+          .describe("The cluster's pod and service networks. mynetworks must lie inside them."),
+        mynetworks: z
+          .array(cidr)
+          .min(1)
+          .optional()
+          .describe('Client networks Postfix relays for (mynetworks). Defaults to clusterCidrs; never wider.'),
+        accessLabel: z
+          .object({
+            key: labelKey.default('email-server.kubernetes.io/smtp-access').describe('Label key.'),
+            value: labelValue.default('true').describe('Label value.'),
+          })
+          .strict()
+          .prefault({})
+          .describe('Namespace label that grants access to the SMTP port through the NetworkPolicy.'),
+        monitoringNamespace: dnsLabel.default('monitoring').describe('Namespace whose pods (Prometheus) may scrape the metrics port.'),
+        relayCidrs: z
+          .array(cidr)
+          .min(1)
+          .default(['0.0.0.0/0'])
+          .describe("Addresses the relay may reach on relay.port (Google's relay has no fixed range)."),
+      })
+      .strict()
+      .prefault({})
+      .describe('Who may reach the relay, and where the relay may go.'),
+    relay: z
+      .object({
+        host: domainName.default('smtp-relay.gmail.com').describe('The upstream relay (Google Workspace SMTP relay).'),
+        port: port.default(587).describe('Upstream port (587 with STARTTLS).'),
+        tlsSecurityLevel: z
+          .enum(['none', 'may', 'encrypt', 'verify', 'secure'])
+          .default('secure')
+          .describe('smtp_tls_security_level to the relay. `secure` verifies the certificate against the CA bundle; `encrypt` encrypts without authenticating the relay and needs allowUnverifiedTls.'),
+        allowUnverifiedTls: z
+          .boolean()
+          .default(false)
+          .describe('Explicit override that permits `encrypt` (TLS without certificate verification). Documented in docs/POLICIES.md.'),
+        caFile: z
+          .string()
+          .regex(/^\/[^\s]*$/, { message: 'must be an absolute path' })
+          .default('/etc/ssl/certs/ca-certificates.crt')
+          .describe('CA bundle inside the image used to verify the relay.'),
+        ipVersion: z
+          .enum(['ipv4', 'ipv6', 'all'])
+          .default('ipv4')
+          .describe('inet_protocols. Google matches the registered egress IPv4 addresses; IPv6 egress is usually not registered.'),
+        connectionReuse: z
+          .boolean()
+          .default(true)
+          .describe('Reuse TLS connections to the relay (tlsproxy): about 3x the throughput.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The upstream relay and TLS to it.'),
+    mail: z
+      .object({
+        hostname: domainName.describe('FQDN used as myhostname and in HELO/EHLO to the relay; Google refuses localhost or IP literals.'),
+        domain: domainName.describe('The Workspace mail domain (mydomain, myorigin).'),
+        allowedSenderDomains: z
+          .array(domainName)
+          .min(1)
+          .describe('Envelope sender domains accepted from clients; subdomains are not included.'),
+        messageSizeLimitBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(25 * 1024 * 1024, { message: 'must be at most 26214400 (25 MiB, the Gmail relay limit)' })
+          .default(25 * 1000 * 1000)
+          .describe('message_size_limit; the Gmail relay refuses about 25 MB and above.'),
+        maxRecipientsPerMessage: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(100)
+          .describe('Recipients accepted per message from a client (smtpd_recipient_limit).'),
+        relayRecipientsPerTransaction: z
+          .number()
+          .int()
+          .min(1)
+          .max(100, { message: 'must be at most 100 (the Gmail relay limit per transaction)' })
+          .default(100)
+          .describe('Recipients per SMTP transaction to the relay; Postfix splits larger messages.'),
+        softBounce: z
+          .boolean()
+          .default(false)
+          .describe('soft_bounce: keep mail that would bounce in the queue (useful outside production).'),
+        rateLimits: z
+          .object({
+            connectionsPerMinute: z.number().int().min(0).default(0).describe('Connections per client per minute (0 = unlimited).'),
+            messagesPerMinute: z.number().int().min(0).default(0).describe('Messages per client per minute (0 = unlimited).'),
+            recipientsPerMinute: z.number().int().min(0).default(0).describe('Recipients per client per minute (0 = unlimited).'),
+          })
+          .strict()
+          .prefault({})
+          .describe('Per-client rate limits enforced by anvil.'),
+      })
+      .strict()
+      .describe('Mail identity and limits.'),
+    queue: z
+      .object({
+        persistence: z
+          .object({
+            enabled: z.boolean().default(false).describe('Keep the queue on a PersistentVolumeClaim per pod (StatefulSet).'),
+            size: storageQuantity.default('1Gi').describe('Size of each queue volume.'),
+            storageClassName: z.string().min(1).optional().describe('StorageClass of the queue volumes; the cluster default when unset.'),
+          })
+          .strict()
+          .prefault({})
+          .describe('Durable queue.'),
+        drainDeadlineSeconds: z
+          .number()
+          .int()
+          .min(5)
+          .max(3000)
+          .default(90)
+          .describe('How long the preStop drain flushes before it gives up; must be below terminationGracePeriodSeconds.'),
+        maximalQueueLifetime: duration.default('5d').describe('maximal_queue_lifetime: how long deferred mail is retried.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('The Postfix queue.'),
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true).describe('Run the postfix_exporter sidecar and its Service.'),
+        port: port.default(8080).describe('Port of the exporter and of the postfix-relay-metrics Service.'),
+        image: exporterImageSchema.prefault({}).describe('The postfix_exporter image (Hsn723 fork).'),
+        resources: resources(['10m', '32Mi'], ['100m', '64Mi']).prefault({}).describe('Resources of the exporter sidecar.'),
+        logSizeLimit: memoryQuantity.default('64Mi').describe('Size limit of the shared log volume (Postfix log file read by the exporter).'),
+        logRotateBytes: z
+          .number()
+          .int()
+          .min(1024 * 1024)
+          .default(8 * 1024 * 1024)
+          .describe('The log file is rotated at this size; one old file is kept.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Prometheus metrics.'),
+    serviceMonitor: z
+      .object({
+        enabled: z.boolean().default(true).describe('Create a ServiceMonitor (needs the prometheus-operator CRDs).'),
+        interval: duration.default('30s').describe('Scrape interval.'),
+        scrapeTimeout: duration.default('10s').describe('Scrape timeout.'),
+        labels: labels.default({}).describe('Extra labels on the ServiceMonitor and PrometheusRule (e.g. release: kube-prometheus-stack).'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Prometheus Operator scrape configuration.'),
+    alerts: z
+      .object({
+        enabled: z.boolean().default(true).describe('Create the PrometheusRule.'),
+        queueSize: z.number().int().min(1).default(100).describe('PostfixRelayHighQueue fires above this many queued messages.'),
+        bounceRatePerSecond: z.number().positive().default(0.1).describe('PostfixRelayHighBounceRate fires above this many bounces per second.'),
+        oldestMessageAgeSeconds: z.number().int().min(60).default(1800).describe('PostfixRelayQueueStale fires when a queued message is older than this.'),
+        memoryLimitRatio: z.number().gt(0).max(1).default(0.9).describe('Memory use / limit that raises PostfixRelayMemoryNearLimit.'),
+        cpuThrottleRatio: z.number().gt(0).max(1).default(0.25).describe('Share of throttled CFS periods that raises PostfixRelayCpuThrottled.'),
+        for: duration.default('5m').describe('How long a condition must hold before most alerts fire.'),
+        runbookBaseUrl: z
+          .string()
+          .url()
+          .default('https://github.com/bionicaisolutions/email-server/blob/main/docs/RUNBOOK.md')
+          .describe('Runbook document; each alert links to its own anchor.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Alert thresholds.'),
+    dashboard: z
+      .object({
+        enabled: z.boolean().default(true).describe('Create the Grafana dashboard ConfigMap (label grafana_dashboard: "1").'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Grafana dashboard.'),
+    autoscaling: z
+      .object({
+        enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (the workload then has no replicas field).'),
+        minReplicas: z.number().int().min(1).default(2).describe('HPA minimum.'),
+        maxReplicas: z.number().int().min(1).max(100).default(10).describe('HPA maximum.'),
+        cpuTargetPercent: z.number().int().min(10).max(100).default(70).describe('Target average CPU utilisation.'),
+        scaleDown: z
+          .object({
+            stabilizationWindowSeconds: z
+              .number()
+              .int()
+              .min(600, { message: 'must be at least 600 (10 minutes): scale-down drains queues' })
+              .max(3600)
+              .default(600)
+              .describe('Scale-down stabilization window.'),
+            podsPerPeriod: z.number().int().min(1).max(1, { message: 'must be 1: pods are removed one at a time' }).default(1).describe('Pods removed per period.'),
+            periodSeconds: z.number().int().min(60).max(1800).default(300).describe('Scale-down period.'),
+          })
+          .strict()
+          .prefault({})
+          .describe('Conservative scale-down.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Horizontal Pod Autoscaler.'),
+    podDisruptionBudget: z
+      .object({
+        enabled: z.boolean().default(true).describe('Create a PodDisruptionBudget.'),
+        minAvailable: z.number().int().min(0).default(1).describe('Pods that must stay available during voluntary disruptions.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('PodDisruptionBudget (policy/v1).'),
+    topologySpread: z
+      .object({
+        enabled: z.boolean().default(true).describe('Spread relay pods across nodes.'),
+        maxSkew: z.number().int().min(1).default(1).describe('Maximum skew.'),
+        topologyKey: labelKey.default('kubernetes.io/hostname').describe('Topology key.'),
+        whenUnsatisfiable: z.enum(['ScheduleAnyway', 'DoNotSchedule']).default('ScheduleAnyway').describe('What the scheduler does when the spread cannot be met.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Topology spread constraint.'),
+    argocd: z
+      .object({
+        enabled: z.boolean().default(true).describe('Write an Argo CD Application for this environment to dist/argocd/.'),
+        namespace: dnsLabel.default('argocd').describe('Namespace Argo CD runs in.'),
+        project: z.string().min(1).default('default').describe('Argo CD project.'),
+        repoURL: z.string().min(1).default('https://github.com/bionicaisolutions/email-server-gitops.git').describe('GitOps repository that CI publishes dist/ to.'),
+        path: z.string().min(1).optional().describe('Folder in the GitOps repository; defaults to the environment name.'),
+        targetRevision: z.string().min(1).default('main').describe('Branch, tag or commit Argo CD follows.'),
+        destinationServer: z.string().url().default('https://kubernetes.default.svc').describe('Cluster API server.'),
+        automated: z
+          .object({
+            prune: z.boolean().default(true).describe('Delete objects removed from Git.'),
+            selfHeal: z.boolean().default(true).describe('Revert drift in the cluster.'),
+          })
+          .strict()
+          .optional()
+          .describe('Automated sync; manual sync when unset.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Argo CD Application.'),
+  })
+  .strict()
+  .superRefine((env, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+    for (const [path, img] of [
+      [['image'], env.image],
+      [['metrics', 'image'], env.metrics.image],
+    ] as const) {
+      if (img.tag === 'latest' && !img.digest && env.tier !== 'development') {
+        issue([...path, 'tag'], `"latest" is not allowed in the ${env.tier} tier: pin a released tag or a digest`);
+      }
+    }
+
+    for (const [path, res] of [
+      [['resources'], env.resources],
+      [['metrics', 'resources'], env.metrics.resources],
+    ] as const) {
+      if (cpuMillis(res.limits.cpu) < cpuMillis(res.requests.cpu)) {
+        issue([...path, 'limits', 'cpu'], `limit ${res.limits.cpu} is below the request ${res.requests.cpu}`);
+      }
+      if (memoryBytes(res.limits.memory) < memoryBytes(res.requests.memory)) {
+        issue([...path, 'limits', 'memory'], `limit ${res.limits.memory} is below the request ${res.requests.memory}`);
+      }
+    }
+
+    const hpa = env.autoscaling;
+    if (hpa.enabled && hpa.maxReplicas < hpa.minReplicas) {
+      issue(['autoscaling', 'maxReplicas'], `${hpa.maxReplicas} is below autoscaling.minReplicas (${hpa.minReplicas})`);
+    }
+
+    const pdb = env.podDisruptionBudget;
+    const minScale = hpa.enabled ? hpa.minReplicas : env.replicas;
+    if (pdb.enabled && pdb.minAvailable >= minScale) {
+      issue(
+        ['podDisruptionBudget', 'minAvailable'],
+        `${pdb.minAvailable} must be below the minimum number of pods (${minScale}${hpa.enabled ? ', autoscaling.minReplicas' : ', replicas'}): otherwise no node can ever be drained`,
+      );
+    }
+
+    if (env.metrics.enabled && env.metrics.port === 25) {
+      issue(['metrics', 'port'], '25 is the SMTP port: choose another metrics port');
+    }
+
+    const mynetworks = env.network.mynetworks ?? env.network.clusterCidrs;
+    mynetworks.forEach((net, i) => {
+      if (net.endsWith('/0')) {
+        issue(['network', 'mynetworks', i], `${net} would make an open relay: list the cluster's pod networks`);
+      } else if (!env.network.clusterCidrs.some((c) => cidrContains(c, net))) {
+        issue(['network', 'mynetworks', i], `${net} is not inside network.clusterCidrs (${env.network.clusterCidrs.join(', ')})`);
+      }
+    });
+
+    const weak = ['none', 'may'];
+    if (weak.includes(env.relay.tlsSecurityLevel)) {
+      issue(['relay', 'tlsSecurityLevel'], `"${env.relay.tlsSecurityLevel}" could send mail in clear text: use "secure" (or "verify")`);
+    } else if (env.relay.tlsSecurityLevel === 'encrypt' && !env.relay.allowUnverifiedTls) {
+      issue(['relay', 'tlsSecurityLevel'], '"encrypt" does not authenticate the relay: use "secure", or set relay.allowUnverifiedTls: true to accept the risk');
+    }
+
+    if (env.queue.drainDeadlineSeconds + 10 > env.terminationGracePeriodSeconds) {
+      issue(
+        ['queue', 'drainDeadlineSeconds'],
+        `${env.queue.drainDeadlineSeconds} must be at least 10 s below terminationGracePeriodSeconds (${env.terminationGracePeriodSeconds})`,
+      );
+    }
+  })
+  .transform((env) => ({
+    ...env,
+    network: { ...env.network, mynetworks: env.network.mynetworks ?? env.network.clusterCidrs },
+  }));
+
+/** What an environment file may contain (defaults optional). */
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+
+/** A validated environment with every default resolved, plus its name (the file's base name). */
+export type EnvironmentConfig = z.output<typeof environmentSchema> & { readonly name: string };

@@ -1,0 +1,40 @@
+/**
+ * Where things live inside the relay pod. The renderers (main.cf, master.cf, scripts) and the
+ * constructs (volumes, mounts, probes) both read these, so they cannot drift apart.
+ */
+export const SMTP_PORT = 25;
+
+/** Name of the postfix container; also the `postfix/<service>` syslog prefix the exporter parses. */
+export const POSTFIX_CONTAINER = 'postfix';
+export const EXPORTER_CONTAINER = 'exporter';
+
+export const PATHS = {
+  /** ConfigMap mount (read-only): main.cf, master.cf and the scripts. Postfix runs with `-c` on it. */
+  configDir: '/etc/postfix-relay',
+  /** Queue: an emptyDir, or a PVC when queue.persistence is on. */
+  queueDir: '/var/spool/postfix',
+  /** Postfix' data_directory (TLS session caches, etc.): an emptyDir. */
+  dataDir: '/var/lib/postfix',
+  /** Shared with the exporter (read-only there): the Postfix log file and its one rotated copy. */
+  logDir: '/var/log/postfix',
+  logFile: '/var/log/postfix/postfix.log',
+  /** Scratch space for the scripts under a read-only root filesystem. */
+  tmpDir: '/tmp',
+} as const;
+
+/** Keys of the `postfix-config` ConfigMap. */
+export const CONFIG_FILES = {
+  mainCf: 'main.cf',
+  masterCf: 'master.cf',
+  entrypoint: 'entrypoint.sh',
+  drain: 'drain.sh',
+} as const;
+
+export const ENTRYPOINT_PATH = `${PATHS.configDir}/${CONFIG_FILES.entrypoint}`;
+export const DRAIN_PATH = `${PATHS.configDir}/${CONFIG_FILES.drain}`;
+
+/** showq socket the exporter reads, relative to the queue directory. */
+export const SHOWQ_SOCKET = `${PATHS.queueDir}/public/showq`;
+
+/** User and group the exporter sidecar runs as (nobody); it needs no privileges. */
+export const EXPORTER_UID = 65534;
