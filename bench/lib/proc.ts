@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Runs commands for the benchmarks: wall time from spawn to exit, and peak RSS where available. */
+
+const TIME = '/usr/bin/time';
+
+export interface RunResult {
+  ms: number;
+  /** Largest max-RSS of the command and the children it waited for (GNU time %M), in KiB. */
+  maxRssKiB: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `command args` to completion and times it. Every command goes through GNU time when it is
+ * installed, so all compared commands pay the same wrapper cost. Throws on a non-zero exit with the
+ * command's output, so a broken synth never shows up as a fast one.
+ */
+export async function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-time-'));
+  const timeFile = join(scratch, 'rss');
+  const wrapped = existsSync(TIME);
+  const [file, argv] = wrapped ? [TIME, ['-f', '%M', '-o', timeFile, command, ...args]] : [command, [...args]];
+  try {
+    const started = process.hrtime.bigint();
+    const { code, signal, stdout, stderr } = await new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
+      (resolve, reject) => {
+        const child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (d: Buffer) => out.push(d));
+        child.stderr.on('data', (d: Buffer) => err.push(d));
+        const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+        child.on('error', reject);
+        child.on('close', (c, s) => {
+          if (timer) clearTimeout(timer);
+          resolve({ code: c, signal: s, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+        });
+      },
+    );
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (code !== 0) {
+      const tail = (stderr || stdout).trim().split('\n').slice(-15).join('\n');
+      throw new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}) after ${ms.toFixed(0)} ms:\n${tail}`);
+    }
+    let maxRssKiB: number | undefined;
+    if (wrapped && existsSync(timeFile)) {
+      const value = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
+      maxRssKiB = Number.isFinite(value) ? value : undefined;
+    }
+    return { ms, maxRssKiB, stdout, stderr };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Output of a quick command, or '' when it fails (for the machine description). */
+export async function capture(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+  try {
+    const r = await run(command, args, options);
+    return (r.stdout || r.stderr).trim();
+  } catch {
+    return '';
+  }
+}

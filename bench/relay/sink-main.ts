@@ -1,0 +1,3 @@
+import { serveOverIpc } from './sink';
+
+serveOverIpc();

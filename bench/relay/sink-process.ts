@@ -1,0 +1,54 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { SinkStats } from './sink';
+
+/** The fast sink in its own process, so it gets its own event loop (and core) apart from the load generator. */
+export class SinkProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  static async start(script: string, key: string, cert: string): Promise<SinkProcess> {
+    const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the bench sink did not start in 10 s')), 10_000);
+      child.once('error', reject);
+      child.on('message', (m: { type: string; port?: number }) => {
+        if (m.type === 'started' && m.port) {
+          clearTimeout(timer);
+          resolve(m.port);
+        }
+      });
+      child.send({ type: 'start', key, cert });
+    });
+    return new SinkProcess(child, port);
+  }
+
+  stats(): Promise<SinkStats> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the bench sink did not answer')), 5_000);
+      const onMessage = (m: { type: string; stats?: SinkStats }): void => {
+        if (m.type !== 'stats' || !m.stats) return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(m.stats);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'stats' });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.send({ type: 'stop' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 3_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Synchronous last resort for process exit handlers. */
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,25 @@
+import type { EnvironmentConfig } from '../config/schema';
+
+/** The relay's name: Deployment/StatefulSet, Services, PDB and HPA all carry it. */
+export const RELAY_NAME = 'postfix-relay';
+
+/**
+ * Selector labels: a stable contract (Deployment selectors are immutable), so only the
+ * name and the instance, never a version or a construct address.
+ */
+export function selectorLabels(env: EnvironmentConfig): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': RELAY_NAME,
+    'app.kubernetes.io/instance': env.name,
+  };
+}
+
+/** Labels on every object: the selector labels plus descriptive ones. */
+export function commonLabels(env: EnvironmentConfig, component: string): Record<string, string> {
+  return {
+    ...selectorLabels(env),
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': 'email-server',
+    'app.kubernetes.io/managed-by': 'cdk8s',
+  };
+}

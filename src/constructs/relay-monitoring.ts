@@ -1,0 +1,80 @@
+import { Construct } from 'constructs';
+import { KubeConfigMap } from 'cdk8s-plus-28/lib/imports/k8s';
+import {
+  PrometheusRule,
+  PrometheusRuleSpecGroupsRulesExpr,
+  ServiceMonitor,
+  ServiceMonitorSpecEndpointsScheme,
+} from '../../imports/monitoring.coreos.com';
+import type { EnvironmentConfig } from '../config/schema';
+import { renderDashboard, renderRuleGroups } from '../monitoring';
+import { commonLabels, RELAY_NAME } from './labels';
+import { PORT_NAMES } from './relay-pod';
+
+export interface RelayMonitoringProps {
+  readonly config: EnvironmentConfig;
+  /** Labels of the metrics Service, which the ServiceMonitor selects. */
+  readonly metricsServiceLabels: Record<string, string>;
+}
+
+/** ServiceMonitor, PrometheusRule and the Grafana dashboard, each only when enabled. */
+export class RelayMonitoring extends Construct {
+  public readonly serviceMonitor?: ServiceMonitor;
+  public readonly prometheusRule?: PrometheusRule;
+  public readonly dashboard?: KubeConfigMap;
+
+  constructor(scope: Construct, id: string, props: RelayMonitoringProps) {
+    super(scope, id);
+    const env = props.config;
+    const labels = { ...commonLabels(env, 'monitoring'), ...env.serviceMonitor.labels };
+    if (!env.metrics.enabled) return;
+
+    if (env.serviceMonitor.enabled) {
+      this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
+        metadata: { name: RELAY_NAME, namespace: env.namespace, labels },
+        spec: {
+          selector: { matchLabels: props.metricsServiceLabels },
+          namespaceSelector: { matchNames: [env.namespace] },
+          endpoints: [
+            {
+              port: PORT_NAMES.metrics,
+              path: '/metrics',
+              scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
+              interval: env.serviceMonitor.interval,
+              scrapeTimeout: env.serviceMonitor.scrapeTimeout,
+            },
+          ],
+        },
+      });
+    }
+
+    if (env.alerts.enabled) {
+      this.prometheusRule = new PrometheusRule(this, 'Rules', {
+        metadata: { name: RELAY_NAME, namespace: env.namespace, labels },
+        spec: {
+          groups: renderRuleGroups(env).map((g) => ({
+            name: g.name,
+            rules: g.rules.map((r) => ({
+              alert: r.alert,
+              expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
+              for: r.for,
+              labels: r.labels,
+              annotations: r.annotations,
+            })),
+          })),
+        },
+      });
+    }
+
+    if (env.dashboard.enabled) {
+      this.dashboard = new KubeConfigMap(this, 'Dashboard', {
+        metadata: {
+          name: `${RELAY_NAME}-dashboard`,
+          namespace: env.namespace,
+          labels: { ...commonLabels(env, 'monitoring'), grafana_dashboard: '1' },
+        },
+        data: { [`email-server-${env.name}.json`]: `${JSON.stringify(renderDashboard(env), null, 2)}\n` },
+      });
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { Construct } from 'constructs';
+import { IntOrString, KubeService } from 'cdk8s-plus-28/lib/imports/k8s';
+import type { EnvironmentConfig } from '../config/schema';
+import { SMTP_PORT } from '../postfix/layout';
+import { commonLabels, RELAY_NAME } from './labels';
+import { PORT_NAMES } from './relay-pod';
+
+export interface RelayServicesProps {
+  readonly config: EnvironmentConfig;
+  readonly selector: Record<string, string>;
+}
+
+/**
+ * `postfix-relay` (what applications use), `postfix-relay-headless` (per-pod DNS, the
+ * StatefulSet's serviceName) and `postfix-relay-metrics` (what Prometheus scrapes).
+ */
+export class RelayServices extends Construct {
+  public readonly smtp: KubeService;
+  public readonly headless: KubeService;
+  public readonly metrics?: KubeService;
+  /** Labels of the metrics Service; the ServiceMonitor selects on them. */
+  public readonly metricsLabels: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: RelayServicesProps) {
+    super(scope, id);
+    const env = props.config;
+    const smtpPort = { name: PORT_NAMES.smtp, port: SMTP_PORT, targetPort: IntOrString.fromString(PORT_NAMES.smtp), protocol: 'TCP' };
+
+    this.smtp = new KubeService(this, 'Smtp', {
+      metadata: { name: RELAY_NAME, namespace: env.namespace, labels: commonLabels(env, 'relay') },
+      spec: { type: 'ClusterIP', selector: props.selector, ports: [smtpPort], sessionAffinity: 'None' },
+    });
+
+    this.headless = new KubeService(this, 'Headless', {
+      metadata: { name: `${RELAY_NAME}-headless`, namespace: env.namespace, labels: commonLabels(env, 'relay') },
+      spec: { clusterIp: 'None', selector: props.selector, ports: [smtpPort], publishNotReadyAddresses: false },
+    });
+
+    this.metricsLabels = commonLabels(env, 'metrics');
+    if (env.metrics.enabled) {
+      this.metrics = new KubeService(this, 'Metrics', {
+        metadata: { name: `${RELAY_NAME}-metrics`, namespace: env.namespace, labels: this.metricsLabels },
+        spec: {
+          type: 'ClusterIP',
+          selector: props.selector,
+          ports: [{ name: PORT_NAMES.metrics, port: env.metrics.port, targetPort: IntOrString.fromString(PORT_NAMES.metrics), protocol: 'TCP' }],
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/**
+ * Writes `files` (relative path -> content) as the new content of `outdir`, all or nothing.
+ *
+ * Everything is written into a sibling folder first (same file system, so renames are cheap and
+ * atomic). Only when it is complete is the old folder moved aside and the new one renamed into
+ * place; the old one is deleted last. On any error the temporary folder is removed and
+ * `outdir` is left exactly as it was. Between the two renames `outdir` is briefly absent: Node
+ * has no atomic directory exchange, and a reader that needs one should read a copy.
+ */
+export function replaceDir(outdir: string, files: ReadonlyMap<string, string>): void {
+  const target = resolve(outdir);
+  const parent = dirname(target);
+  const tag = `${process.pid}`;
+  const staging = join(parent, `${basename(target)}.tmp-${tag}`);
+  const previous = join(parent, `${basename(target)}.old-${tag}`);
+
+  mkdirSync(parent, { recursive: true });
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    mkdirSync(staging);
+    for (const [path, content] of files) {
+      if (path.startsWith('/') || path.split('/').includes('..')) throw new Error(`refusing to write outside ${outdir}: ${path}`);
+      const full = join(staging, path);
+      mkdirSync(dirname(full), { recursive: true });
+      writeFileSync(full, content);
+    }
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+
+  rmSync(previous, { recursive: true, force: true });
+  const hadPrevious = existsSync(target);
+  if (hadPrevious) renameSync(target, previous);
+  try {
+    renameSync(staging, target);
+  } catch (err) {
+    if (hadPrevious) renameSync(previous, target);
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
+  rmSync(previous, { recursive: true, force: true });
+}

@@ -1,0 +1,42 @@
+import { ApiObject, Chart } from 'cdk8s';
+import type { EnvironmentConfig } from '../config/schema';
+import { checkPolicies } from './rules';
+import { validateObjectSchemas } from './schema';
+import type { KubeObject } from './types';
+
+export { validateObjectSchemas } from './schema';
+export { checkPolicies, POLICY_RULES } from './rules';
+export type { Finding, KubeObject, PolicyContext, PolicyRule } from './types';
+
+/**
+ * The chart's objects as plain JSON. `chart.toJson()` cannot be used here: it runs every node
+ * validation of the app, this one included, and would recurse.
+ */
+function chartObjects(chart: Chart): KubeObject[] {
+  return chart.node
+    .findAll()
+    .filter((c): c is ApiObject => ApiObject.isApiObject(c) && Chart.of(c) === chart)
+    .map((o) => o.toJson() as KubeObject);
+}
+
+/** Schema and policy messages for a chart's objects (what the node validation reports). */
+export function validateChartObjects(env: EnvironmentConfig, objects: readonly KubeObject[]): string[] {
+  return [...validateObjectSchemas(env.name, objects), ...checkPolicies({ env, objects })];
+}
+
+/**
+ * Registers the synth-time checks on a chart: cdk8s runs node validations before it writes
+ * anything and fails with every message. cdk8s validates the whole app once per chart it
+ * serializes, so the result is cached on the objects' JSON.
+ */
+export function addPolicyValidations(chart: Chart, env: EnvironmentConfig): void {
+  let last: { key: string; messages: string[] } | undefined;
+  chart.node.addValidation({
+    validate: () => {
+      const objects = chartObjects(chart);
+      const key = JSON.stringify(objects);
+      if (last?.key !== key) last = { key, messages: validateChartObjects(env, objects) };
+      return last.messages;
+    },
+  });
+}
