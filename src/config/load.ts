@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, extname, join, relative } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { environmentSchema, type EnvironmentConfig } from './schema';
@@ -57,7 +57,8 @@ function toProblems(issue: z.core.$ZodIssue, data: unknown, file: string): Confi
       message: `unknown field "${key}" (allowed: ${allowedKeys(path).join(', ') || 'see docs/CONFIG-REFERENCE.md'})`,
     }));
   }
-  const value = 'input' in issue && issue.input !== undefined ? issue.input : valueAt(data, path);
+  // Cross-field (custom) issues carry the whole object as input: show the field's own value.
+  const value = issue.code !== 'custom' && 'input' in issue && issue.input !== undefined ? issue.input : valueAt(data, path);
   return [{ file, path: path.join('.'), value, message: messageFor(issue, value) }];
 }
 
@@ -131,6 +132,12 @@ export function loadEnvironmentFile(path: string, displayPath = path): Environme
   return parseEnvironment(data, displayPath);
 }
 
+/** A path as the user would type it: relative below the working directory, absolute elsewhere. */
+function displayPath(path: string, cwd: string): string {
+  const rel = relative(cwd, resolve(path));
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(path);
+}
+
 /**
  * Loads every `*.yaml` file of a folder, sorted by name. Problems of all files are collected
  * and thrown together, so one run shows everything that is wrong.
@@ -140,17 +147,17 @@ export function loadEnvironments(dir: string, cwd = process.cwd()): EnvironmentC
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
   } catch (err) {
-    throw new ConfigError([{ file: relative(cwd, dir) || dir, path: '', value: undefined, message: `cannot be read: ${(err as Error).message}` }]);
+    throw new ConfigError([{ file: displayPath(dir, cwd), path: '', value: undefined, message: `cannot be read: ${(err as Error).message}` }]);
   }
   if (!files.length) {
-    throw new ConfigError([{ file: relative(cwd, dir) || dir, path: '', value: undefined, message: 'holds no environment files (*.yaml)' }]);
+    throw new ConfigError([{ file: displayPath(dir, cwd), path: '', value: undefined, message: 'holds no environment files (*.yaml)' }]);
   }
   const problems: ConfigProblem[] = [];
   const envs: EnvironmentConfig[] = [];
   for (const f of files) {
     const full = join(dir, f);
     try {
-      envs.push(loadEnvironmentFile(full, relative(cwd, full) || full));
+      envs.push(loadEnvironmentFile(full, displayPath(full, cwd)));
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems.push(...err.problems);
@@ -160,7 +167,7 @@ export function loadEnvironments(dir: string, cwd = process.cwd()): EnvironmentC
   for (const env of envs) {
     const other = seen.get(env.namespace);
     if (other) {
-      problems.push({ file: `environments/${env.name}.yaml`, path: 'namespace', value: env.namespace, message: `is already used by environment "${other}"` });
+      problems.push({ file: displayPath(join(dir, `${env.name}.yaml`), cwd), path: 'namespace', value: env.namespace, message: `is already used by environment "${other}"` });
     }
     seen.set(env.namespace, env.name);
   }
