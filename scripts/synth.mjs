@@ -1,20 +1,26 @@
 // `npm run synth`: bundle src/ with esbuild (no type-checking: `npm test` does that) and run
-// the app, in one process. Options come from the environment (see src/main.ts):
+// the bundle in this process, straight from memory: nothing is written outside the output
+// folder, so concurrent synths cannot trip over a shared build file. Options come from the
+// environment (see src/main.ts):
 //   CDK8S_OUTDIR                   output folder (default dist)
 //   EMAIL_SERVER_ENVIRONMENTS_DIR  environment files (default environments)
 import { buildSync } from 'esbuild';
-import { createRequire } from 'node:module';
+import Module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outfile = `${root}build/main.js`;
-buildSync({
+const filename = `${root}src/main.bundle.js`;
+const { outputFiles } = buildSync({
   entryPoints: [`${root}src/main.ts`],
-  outfile,
+  outfile: filename,
+  write: false,
   bundle: true,
   platform: 'node',
   target: 'node20',
   packages: 'external',
   logLevel: 'warning',
 });
-createRequire(import.meta.url)(outfile);
+const app = new Module(filename);
+app.filename = filename;
+app.paths = Module._nodeModulePaths(root);
+app._compile(outputFiles[0].text, filename);

@@ -19,8 +19,9 @@ export class EnvironmentChart extends Chart {
   public readonly relay: PostfixRelay;
 
   constructor(scope: Construct, id: string, props: EnvironmentChartProps) {
-    // disableResourceNameHashes: names are contracts; every object sets its own.
-    super(scope, id, { namespace: props.config.namespace, disableResourceNameHashes: true });
+    // Names are contracts: every object sets its own name and namespace (the chart sets no
+    // namespace, which would also land on the cluster-scoped Namespace object).
+    super(scope, id, { disableResourceNameHashes: true });
     const env = props.config;
     // The Postfix master runs as root with a few capabilities, so the pod is enforced at
     // baseline; audit and warn report against restricted, which the exporter meets.

@@ -31,8 +31,16 @@ describe.each(ENVIRONMENTS)('environment %s', (name) => {
       expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(env.namespace);
       expect(o.metadata.name, `${o.kind}`).toMatch(/^(postfix-relay|postfix-config|postfix-relay-[a-z]+)$/);
       expect(o.metadata.labels['app.kubernetes.io/name']).toBe('postfix-relay');
-      expect(o.metadata.labels['app.kubernetes.io/instance']).toBe(name);
+      expect(o.metadata.labels['app.kubernetes.io/instance']).toBe(`email-server-${name}`);
     }
+  });
+
+  it('keeps the cluster-scoped Namespace free of a namespace field', () => {
+    expect(one(objects, 'Namespace').metadata.namespace).toBeUndefined();
+  });
+
+  it('uses the Argo CD Application name as its instance label, so label tracking changes nothing', () => {
+    expect(workload.spec.selector.matchLabels['app.kubernetes.io/instance']).toBe(`email-server-${name}`);
   });
 
   it('has no construct-address labels anywhere', () => {
