@@ -1,7 +1,8 @@
 import type { EnvironmentConfig } from '../config/schema';
 
-/** The relay's name: Deployment/StatefulSet, Services, PDB and HPA all carry it. */
-export const RELAY_NAME = 'postfix-relay';
+import { RELAY_NAME } from '../postfix/layout';
+
+export { RELAY_NAME };
 
 /**
  * The instance name: also the Argo CD Application's name, because Argo CD (label tracking, its

@@ -90,6 +90,8 @@ function exporterContainer(env: EnvironmentConfig): k8s.Container {
       `--web.listen-address=:${m.port}`,
       `--postfix.showq_path=${SHOWQ_SOCKET}`,
       `--postfix.logfile_path=${PATHS.logFile}`,
+      // The exporter may start before the entrypoint has created the log file.
+      '--no-postfix.logfile_must_exist',
     ],
     ports: [{ name: PORT_NAMES.metrics, containerPort: m.port, protocol: 'TCP' }],
     resources: resources(m.resources),

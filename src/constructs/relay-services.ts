@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { IntOrString, KubeService } from 'cdk8s-plus-28/lib/imports/k8s';
 import type { EnvironmentConfig } from '../config/schema';
-import { SMTP_PORT } from '../postfix/layout';
+import { HEADLESS_SERVICE_NAME, METRICS_SERVICE_NAME, SMTP_PORT } from '../postfix/layout';
 import { commonLabels, RELAY_NAME } from './labels';
 import { PORT_NAMES } from './relay-pod';
 
@@ -32,14 +32,14 @@ export class RelayServices extends Construct {
     });
 
     this.headless = new KubeService(this, 'Headless', {
-      metadata: { name: `${RELAY_NAME}-headless`, namespace: env.namespace, labels: commonLabels(env, 'relay') },
+      metadata: { name: HEADLESS_SERVICE_NAME, namespace: env.namespace, labels: commonLabels(env, 'relay') },
       spec: { clusterIp: 'None', selector: props.selector, ports: [smtpPort], publishNotReadyAddresses: false },
     });
 
     this.metricsLabels = commonLabels(env, 'metrics');
     if (env.metrics.enabled) {
       this.metrics = new KubeService(this, 'Metrics', {
-        metadata: { name: `${RELAY_NAME}-metrics`, namespace: env.namespace, labels: this.metricsLabels },
+        metadata: { name: METRICS_SERVICE_NAME, namespace: env.namespace, labels: this.metricsLabels },
         spec: {
           type: 'ClusterIP',
           selector: props.selector,

@@ -4,6 +4,12 @@
  */
 export const SMTP_PORT = 25;
 
+/** Name of the workload, the SMTP Service, PDB and HPA; the other Services derive from it. */
+export const RELAY_NAME = 'postfix-relay';
+/** The metrics Service; Prometheus Operator uses it as the `job` label the alerts select. */
+export const METRICS_SERVICE_NAME = `${RELAY_NAME}-metrics`;
+export const HEADLESS_SERVICE_NAME = `${RELAY_NAME}-headless`;
+
 /** Name of the postfix container; also the `postfix/<service>` syslog prefix the exporter parses. */
 export const POSTFIX_CONTAINER = 'postfix';
 export const EXPORTER_CONTAINER = 'exporter';
