@@ -1,5 +1,4 @@
 import type { EnvironmentConfig } from '../config/schema';
-
 import { RELAY_NAME } from '../postfix/layout';
 
 export { RELAY_NAME };
