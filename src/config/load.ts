@@ -26,7 +26,12 @@ export function formatProblem(p: ConfigProblem): string {
 }
 
 function describeValue(value: unknown): string {
-  const text = JSON.stringify(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return 'a self-referencing value'; // a YAML alias inside its own anchor
+  }
   if (text === undefined) return String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
@@ -125,7 +130,13 @@ export function loadEnvironmentFile(path: string, displayPath = path): Environme
       })),
     );
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // Unresolved aliases and alias bombs surface only here, not in doc.errors.
+    data = doc.toJS();
+  } catch (err) {
+    throw new ConfigError([{ file: displayPath, path: '', value: undefined, message: `is not valid YAML: ${(err as Error).message}` }]);
+  }
   if (data !== null && (typeof data !== 'object' || Array.isArray(data))) {
     throw new ConfigError([{ file: displayPath, path: '', value: data, message: 'must be a YAML mapping of fields (see docs/CONFIG-REFERENCE.md)' }]);
   }

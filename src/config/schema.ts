@@ -7,6 +7,7 @@ import {
   dnsLabel,
   domainName,
   duration,
+  isCidr,
   labelKey,
   labels,
   labelValue,
@@ -358,6 +359,10 @@ export const environmentSchema = z
   .strict()
   .superRefine((env, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    // zod runs this refinement even when a field failed its own format check (the object's shape
+    // is intact): compare only values that passed, so a bad field gets its own message, not a crash.
+    const isCpu = (q: string) => cpuQuantity.safeParse(q).success;
+    const isMemory = (q: string) => memoryQuantity.safeParse(q).success;
 
     for (const [path, img] of [
       [['image'], env.image],
@@ -372,10 +377,10 @@ export const environmentSchema = z
       [['resources'], env.resources],
       [['metrics', 'resources'], env.metrics.resources],
     ] as const) {
-      if (cpuMillis(res.limits.cpu) < cpuMillis(res.requests.cpu)) {
+      if (isCpu(res.limits.cpu) && isCpu(res.requests.cpu) && cpuMillis(res.limits.cpu) < cpuMillis(res.requests.cpu)) {
         issue([...path, 'limits', 'cpu'], `limit ${res.limits.cpu} is below the request ${res.requests.cpu}`);
       }
-      if (memoryBytes(res.limits.memory) < memoryBytes(res.requests.memory)) {
+      if (isMemory(res.limits.memory) && isMemory(res.requests.memory) && memoryBytes(res.limits.memory) < memoryBytes(res.requests.memory)) {
         issue([...path, 'limits', 'memory'], `limit ${res.limits.memory} is below the request ${res.requests.memory}`);
       }
     }
@@ -399,10 +404,13 @@ export const environmentSchema = z
     }
 
     const mynetworks = env.network.mynetworks ?? env.network.clusterCidrs;
+    const clusterCidrsValid = env.network.clusterCidrs.every(isCidr);
     mynetworks.forEach((net, i) => {
-      if (net.endsWith('/0')) {
+      if (!isCidr(net)) {
+        return; // its own "must be a CIDR" issue is already reported
+      } else if (net.endsWith('/0')) {
         issue(['network', 'mynetworks', i], `${net} would make an open relay: list the cluster's pod networks`);
-      } else if (!env.network.clusterCidrs.some((c) => cidrContains(c, net))) {
+      } else if (clusterCidrsValid && !env.network.clusterCidrs.some((c) => cidrContains(c, net))) {
         issue(['network', 'mynetworks', i], `${net} is not inside network.clusterCidrs (${env.network.clusterCidrs.join(', ')})`);
       }
     });

@@ -12,7 +12,7 @@ export type { Finding, KubeObject, PolicyContext, PolicyRule } from './types';
  * The chart's objects as plain JSON. `chart.toJson()` cannot be used here: it runs every node
  * validation of the app, this one included, and would recurse.
  */
-function chartObjects(chart: Chart): KubeObject[] {
+export function chartObjects(chart: Chart): KubeObject[] {
   return chart.node
     .findAll()
     .filter((c): c is ApiObject => ApiObject.isApiObject(c) && Chart.of(c) === chart)

@@ -72,7 +72,7 @@ export const ingressSources: PolicyRule = {
 
 export const mynetworksWithinCluster: PolicyRule = {
   id: 'network.mynetworks-within-cluster',
-  doc: 'mynetworks, in the environment and in the rendered main.cf, lists only literal networks inside network.clusterCidrs (loopback aside), never 0.0.0.0/0.',
+  doc: 'Postfix mynetworks (the environment value and the rendered main.cf) lists only literal networks inside network.clusterCidrs (loopback aside), never 0.0.0.0/0.',
   check: ({ env, objects }) => {
     const out: Finding[] = [];
     const cluster = env.network.clusterCidrs;

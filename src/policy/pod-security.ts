@@ -109,7 +109,7 @@ function restrictedContainer(c: ContainerRef): Finding[] {
 
 export const containersRestricted: PolicyRule = {
   id: 'pss.restricted',
-  doc: `Every container other than \`${POSTFIX_CONTAINER}\` meets the \`restricted\` profile: non-root, no privilege escalation, capabilities drop ALL, seccomp RuntimeDefault.`,
+  doc: `Every container other than \`${POSTFIX_CONTAINER}\` meets the \`restricted\` profile: non-root, no privilege escalation, capabilities drop ALL, seccomp RuntimeDefault or Localhost.`,
   check: ({ objects }) =>
     podTemplates(objects)
       .flatMap((p) => containersOf(p))

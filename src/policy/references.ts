@@ -23,7 +23,7 @@ import type { Finding, KubeObject, PolicyRule } from './types';
 const ofKind = (objects: readonly KubeObject[], kind: string) => objects.filter((o) => kindOf(o) === kind);
 const podsIn = (objects: readonly KubeObject[], ns: string | undefined) => podTemplates(objects).filter((p) => sameNamespace(p.namespace, ns));
 
-function describeLabels(pods: readonly PodTemplate[]): unknown {
+function describeLabels(pods: readonly PodTemplate[]): string {
   return pods.length ? pods.map((p) => `${p.subject} ${JSON.stringify(p.labels)}`).join('; ') : 'no pods in the namespace';
 }
 
@@ -57,7 +57,7 @@ export const serviceSelector: PolicyRule = {
       .map((s) => ({
         subject: subjectOf(s),
         path: 'spec.selector',
-        problem: `must select the pods of a workload in the chart (pod labels: ${describeLabels(podsIn(objects, namespaceOf(s))) as string})`,
+        problem: `must select the pods of a workload in the chart (pod labels: ${describeLabels(podsIn(objects, namespaceOf(s)))})`,
         value: at(s, 'spec', 'selector'),
       })),
 };
@@ -99,7 +99,7 @@ export const networkPolicySelector: PolicyRule = {
       .map((np) => ({
         subject: subjectOf(np),
         path: 'spec.podSelector',
-        problem: `must select the pods of a workload in the chart (pod labels: ${describeLabels(podsIn(objects, namespaceOf(np))) as string})`,
+        problem: `must select the pods of a workload in the chart (pod labels: ${describeLabels(podsIn(objects, namespaceOf(np)))})`,
         value: at(np, 'spec', 'podSelector'),
       })),
 };
@@ -113,7 +113,7 @@ export const pdbSelector: PolicyRule = {
       .map((pdb) => ({
         subject: subjectOf(pdb),
         path: 'spec.selector',
-        problem: `must select the pods of a workload in the chart (pod labels: ${describeLabels(podsIn(objects, namespaceOf(pdb))) as string})`,
+        problem: `must select the pods of a workload in the chart (pod labels: ${describeLabels(podsIn(objects, namespaceOf(pdb)))})`,
         value: at(pdb, 'spec', 'selector'),
       })),
 };

@@ -1,5 +1,6 @@
 import { hpaAbovePdb, noReplicasWithHpa, pdbAllowsDisruption } from './availability';
 import { imagesPinned } from './images';
+import { namespaced, stableSelectors } from './meta';
 import { defaultDeny, ingressSources, mynetworksWithinCluster } from './network';
 import { containersRestricted, namespaceLabels, podBaseline, postfixCapabilities } from './pod-security';
 import { hpaTarget, networkPolicySelector, pdbSelector, serviceMonitorSelector, serviceSelector, serviceTargetPort, workloadSelector } from './references';
@@ -20,6 +21,8 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   pdbAllowsDisruption,
   hpaAbovePdb,
   noReplicasWithHpa,
+  namespaced,
+  stableSelectors,
   workloadSelector,
   serviceSelector,
   serviceTargetPort,

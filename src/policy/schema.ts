@@ -94,7 +94,7 @@ function toFindings(subject: string, object: KubeObject, errors: readonly AjvErr
   return [...byPath.entries()].map(([path, { keys, messages }]) => ({
     subject,
     path,
-    problem: messages.join(' or '),
+    problem: messages.every((m) => m.startsWith('must be ')) ? `must be ${messages.map((m) => m.slice(8)).join(' or ')}` : messages.join(' or '),
     value: valueAtPointer(object, keys),
   }));
 }

@@ -1,0 +1,509 @@
+/**
+ * The bad-config catalogue: environment files a user could plausibly write, each with the exact
+ * problems synth must answer with. `expected` lines are prefixed with the file path by the test.
+ * A case gives either a mutation of a small valid file (`set`, `unset`) or the raw file `text`.
+ */
+export interface BadConfigCase {
+  readonly title: string;
+  /** File name (environment name) when it matters; default `bad.yaml`. */
+  readonly file?: string;
+  /** Paths to set, dotted, on the valid base file. */
+  readonly set?: Readonly<Record<string, unknown>>;
+  readonly unset?: readonly string[];
+  /** The whole file, instead of a mutation. */
+  readonly text?: string;
+  /** Other files in the same environments folder. */
+  readonly siblings?: Readonly<Record<string, string>>;
+  /** `<field.path>: <what is allowed> (got <value>)`, prefixed with `<file>: `; or starting with `{dir}/<other file>: `. */
+  readonly expected: readonly string[];
+}
+
+/** Ten levels of ten aliases each: the "billion laughs" of YAML. */
+const ALIAS_BOMB = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghij'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`)].join('\n');
+
+/** A valid, nearly minimal production environment. */
+export const BASE = {
+  tier: 'production',
+  namespace: 'email-server-cat',
+  mail: { hostname: 'mail.example.com', domain: 'example.com', allowedSenderDomains: ['example.com'] },
+};
+
+export const CASES: readonly BadConfigCase[] = [
+  // --- structure and unknown keys -------------------------------------------------------------
+  {
+    title: 'a misspelt top-level field', set: { replica: 2 },
+    expected: [
+      'replica: unknown field "replica" (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got 2)',
+    ],
+  },
+  {
+    title: 'a misspelt nested field', set: { 'mail.hostName': 'mail.example.com' },
+    expected: [
+      'mail.hostName: unknown field "hostName" (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, softBounce, rateLimits) (got "mail.example.com")',
+    ],
+  },
+  {
+    title: 'namespace missing', unset: ['namespace'],
+    expected: [
+      'namespace: is required (string)',
+    ],
+  },
+  {
+    title: 'mail.hostname missing', unset: ['mail.hostname'],
+    expected: [
+      'mail.hostname: is required (string)',
+    ],
+  },
+  {
+    title: 'mail given as a string', set: { mail: 'mail.example.com' },
+    expected: [
+      'mail: must be an object (got "mail.example.com")',
+    ],
+  },
+  {
+    title: 'an empty file', text: '',
+    expected: [
+      'namespace: is required (string)',
+      'mail: is required (object)',
+    ],
+  },
+  {
+    title: 'not YAML', text: 'namespace: [unclosed\n',
+    expected: [
+      'line 2, column 1: is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:',
+    ],
+  },
+  {
+    title: 'a list instead of a mapping', text: '- namespace: x\n',
+    expected: [
+      '(top level): must be a YAML mapping of fields (see docs/CONFIG-REFERENCE.md) (got [{"namespace":"x"}])',
+    ],
+  },
+  {
+    title: 'a duplicate key', text: 'namespace: a\nnamespace: b\n',
+    expected: [
+      'line 2, column 1: is not valid YAML: Map keys must be unique at line 2, column 1:',
+    ],
+  },
+  {
+    title: 'a file name that is not an environment name', file: 'Prod_EU.yaml',
+    expected: [
+      '(file name): the file name is the environment name: lower-case letters, digits and "-", at most 40 characters (got "Prod_EU")',
+    ],
+  },
+  {
+    title: 'two environments in one namespace', siblings: { 'other.yaml': 'namespace: email-server-cat\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\n' },
+    expected: [
+      '{dir}/other.yaml: namespace: is already used by environment "bad" (got "email-server-cat")',
+    ],
+  },
+  {
+    title: 'an alias without its anchor', text: 'namespace: *ns\n',
+    expected: [
+      '(top level): is not valid YAML: Unresolved alias (the anchor must be set before the alias): ns',
+    ],
+  },
+  {
+    title: 'an alias bomb', text: ALIAS_BOMB,
+    expected: [
+      '(top level): is not valid YAML: Excessive alias count indicates a resource exhaustion attack',
+    ],
+  },
+  {
+    title: 'a value that contains itself', text: 'namespace: &x [*x]\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\n',
+    expected: [
+      'namespace: must be a string (got a self-referencing value)',
+    ],
+  },
+  // --- identity --------------------------------------------------------------------------------
+  {
+    title: 'tier misspelt', set: { tier: 'prod' },
+    expected: [
+      'tier: must be one of "development", "staging", "production" (got "prod")',
+    ],
+  },
+  {
+    title: 'namespace with capitals', set: { namespace: 'Email-Server' },
+    expected: [
+      'namespace: must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit (got "Email-Server")',
+    ],
+  },
+  {
+    title: 'namespace longer than 63 characters', set: { namespace: 'e'.repeat(64) },
+    expected: [
+      'namespace: must be at most 63 characters (got "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee")',
+    ],
+  },
+  // --- images ---------------------------------------------------------------------------------
+  {
+    title: 'latest in production', set: { 'image.tag': 'latest' },
+    expected: [
+      'image.tag: "latest" is not allowed in the production tier: pin a released tag or a digest (got "latest")',
+    ],
+  },
+  {
+    title: 'latest exporter in staging', set: { tier: 'staging', 'metrics.image.tag': 'latest' },
+    expected: [
+      'metrics.image.tag: "latest" is not allowed in the staging tier: pin a released tag or a digest (got "latest")',
+    ],
+  },
+  {
+    title: 'a truncated digest', set: { 'image.digest': 'sha256:abc' },
+    expected: [
+      'image.digest: must be a digest of the form sha256:<64 hex digits> (got "sha256:abc")',
+    ],
+  },
+  {
+    title: 'a repository with capitals', set: { 'image.repository': 'Docker.io/Postfix' },
+    expected: [
+      'image.repository: must be an image repository such as docker.io/library/postfix (got "Docker.io/Postfix")',
+    ],
+  },
+  {
+    title: 'a pull policy in the wrong case', set: { 'image.pullPolicy': 'always' },
+    expected: [
+      'image.pullPolicy: must be one of "IfNotPresent", "Always", "Never" (got "always")',
+    ],
+  },
+  // --- scale and resources ----------------------------------------------------------------------
+  {
+    title: 'zero replicas', set: { replicas: 0 },
+    expected: [
+      'replicas: must be at least 1 (got 0)',
+      'podDisruptionBudget.minAvailable: 1 must be below the minimum number of pods (0, replicas): otherwise no node can ever be drained',
+    ],
+  },
+  {
+    title: 'replicas as a string', set: { replicas: '2' },
+    expected: [
+      'replicas: must be a number (got "2")',
+    ],
+  },
+  {
+    title: 'fractional replicas', set: { replicas: 2.5 },
+    expected: [
+      'replicas: must be an int (got 2.5)',
+    ],
+  },
+  {
+    title: 'a cpu limit below its request', set: { 'resources.limits.cpu': '50m' },
+    expected: [
+      'resources.limits.cpu: limit 50m is below the request 100m (got "50m")',
+    ],
+  },
+  {
+    title: 'an exporter memory limit below its request', set: { 'metrics.resources.limits.memory': '16Mi' },
+    expected: [
+      'metrics.resources.limits.memory: limit 16Mi is below the request 32Mi (got "16Mi")',
+    ],
+  },
+  {
+    title: 'a cpu quantity in megabytes', set: { 'resources.requests.cpu': '100M' },
+    expected: [
+      'resources.requests.cpu: must be a CPU quantity such as 100m or 0.5 (got "100M")',
+    ],
+  },
+  {
+    title: 'a memory quantity in MB', set: { 'resources.requests.memory': '128MB' },
+    expected: [
+      'resources.requests.memory: must be a memory quantity such as 128Mi or 1Gi (got "128MB")',
+    ],
+  },
+  {
+    title: 'a probe period of zero', set: { 'probes.periodSeconds': 0 },
+    expected: [
+      'probes.periodSeconds: must be at least 1 (got 0)',
+    ],
+  },
+  {
+    title: 'a grace period too short', set: { terminationGracePeriodSeconds: 5 },
+    expected: [
+      'terminationGracePeriodSeconds: must be at least 10 (got 5)',
+      'queue.drainDeadlineSeconds: 90 must be at least 10 s below terminationGracePeriodSeconds (5)',
+    ],
+  },
+  {
+    title: 'a drain deadline beyond the grace period', set: { 'queue.drainDeadlineSeconds': 200 },
+    expected: [
+      'queue.drainDeadlineSeconds: 200 must be at least 10 s below terminationGracePeriodSeconds (120) (got 200)',
+    ],
+  },
+  {
+    title: 'a memory limit that is not a quantity', set: { 'resources.limits.memory': 'lots' },
+    expected: [
+      'resources.limits.memory: must be a memory quantity such as 128Mi or 1Gi (got "lots")',
+    ],
+  },
+  // --- network ----------------------------------------------------------------------------------
+  {
+    title: 'a cluster network without a prefix', set: { 'network.clusterCidrs': ['10.0.0.0'] },
+    expected: [
+      'network.clusterCidrs.0: must be a CIDR such as 10.0.0.0/8 or fd00::/8 (got "10.0.0.0")',
+    ],
+  },
+  {
+    title: 'no cluster networks', set: { 'network.clusterCidrs': [] },
+    expected: [
+      'network.clusterCidrs: must list at least 1 item(s) (got [])',
+    ],
+  },
+  {
+    title: 'mynetworks open to the world', set: { 'network.mynetworks': ['0.0.0.0/0'] },
+    expected: [
+      'network.mynetworks.0: 0.0.0.0/0 would make an open relay: list the cluster\'s pod networks (got "0.0.0.0/0")',
+    ],
+  },
+  {
+    title: 'mynetworks outside the cluster', set: { 'network.mynetworks': ['10.0.0.0/16', '192.168.0.0/16'] },
+    expected: [
+      'network.mynetworks.1: 192.168.0.0/16 is not inside network.clusterCidrs (10.0.0.0/8) (got "192.168.0.0/16")',
+    ],
+  },
+  {
+    title: 'an IPv6 mynetworks in an IPv4 cluster', set: { 'network.mynetworks': ['fd00::/8'] },
+    expected: [
+      'network.mynetworks.0: fd00::/8 is not inside network.clusterCidrs (10.0.0.0/8) (got "fd00::/8")',
+    ],
+  },
+  {
+    title: 'an access label key with a space', set: { 'network.accessLabel.key': 'smtp access' },
+    expected: [
+      'network.accessLabel.key: must be a Kubernetes label key such as example.com/name (got "smtp access")',
+    ],
+  },
+  {
+    title: 'a monitoring namespace with capitals', set: { 'network.monitoringNamespace': 'Monitoring' },
+    expected: [
+      'network.monitoringNamespace: must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit (got "Monitoring")',
+    ],
+  },
+  {
+    title: 'a mynetworks entry that is not a CIDR', set: { 'network.mynetworks': ['10.0.0.0/8', 'pods'] },
+    expected: [
+      'network.mynetworks.1: must be a CIDR such as 10.0.0.0/8 or fd00::/8 (got "pods")',
+    ],
+  },
+  {
+    title: 'a cluster network that is not a CIDR', set: { 'network.clusterCidrs': ['10.0.0.0/8', 'cluster'] },
+    expected: [
+      'network.clusterCidrs.1: must be a CIDR such as 10.0.0.0/8 or fd00::/8 (got "cluster")',
+    ],
+  },
+  // --- relay ------------------------------------------------------------------------------------
+  {
+    title: 'a relay port above 65535', set: { 'relay.port': 70000 },
+    expected: [
+      'relay.port: must be a port from 1 to 65535 (got 70000)',
+    ],
+  },
+  {
+    title: 'relay port zero', set: { 'relay.port': 0 },
+    expected: [
+      'relay.port: must be a port from 1 to 65535 (got 0)',
+    ],
+  },
+  {
+    title: 'a relay host with a space', set: { 'relay.host': 'smtp relay.gmail.com' },
+    expected: [
+      'relay.host: must be a fully qualified domain name such as example.com (got "smtp relay.gmail.com")',
+    ],
+  },
+  {
+    title: 'opportunistic TLS to the relay', set: { 'relay.tlsSecurityLevel': 'may' },
+    expected: [
+      'relay.tlsSecurityLevel: "may" could send mail in clear text: use "secure" (or "verify") (got "may")',
+    ],
+  },
+  {
+    title: 'no TLS even with the override', set: { 'relay.tlsSecurityLevel': 'none', 'relay.allowUnverifiedTls': true },
+    expected: [
+      'relay.tlsSecurityLevel: "none" could send mail in clear text: use "secure" (or "verify") (got "none")',
+    ],
+  },
+  {
+    title: 'unverified TLS without the override', set: { 'relay.tlsSecurityLevel': 'encrypt' },
+    expected: [
+      'relay.tlsSecurityLevel: "encrypt" does not authenticate the relay: use "secure", or set relay.allowUnverifiedTls: true to accept the risk (got "encrypt")',
+    ],
+  },
+  {
+    title: 'a TLS level Postfix does not know', set: { 'relay.tlsSecurityLevel': 'tls' },
+    expected: [
+      'relay.tlsSecurityLevel: must be one of "none", "may", "encrypt", "verify", "secure" (got "tls")',
+    ],
+  },
+  {
+    title: 'the override as a string', set: { 'relay.tlsSecurityLevel': 'encrypt', 'relay.allowUnverifiedTls': 'yes' },
+    expected: [
+      'relay.allowUnverifiedTls: must be a boolean (got "yes")',
+    ],
+  },
+  {
+    title: 'a relative CA file', set: { 'relay.caFile': 'certs/ca.crt' },
+    expected: [
+      'relay.caFile: must be an absolute path (got "certs/ca.crt")',
+    ],
+  },
+  // --- mail -------------------------------------------------------------------------------------
+  {
+    title: 'localhost as HELO name', set: { 'mail.hostname': 'localhost' },
+    expected: [
+      'mail.hostname: must be a fully qualified domain name such as example.com (got "localhost")',
+    ],
+  },
+  {
+    title: 'a mail domain without a dot', set: { 'mail.domain': 'example' },
+    expected: [
+      'mail.domain: must be a fully qualified domain name such as example.com (got "example")',
+    ],
+  },
+  {
+    title: 'no allowed sender domains', set: { 'mail.allowedSenderDomains': [] },
+    expected: [
+      'mail.allowedSenderDomains: must list at least 1 item(s) (got [])',
+    ],
+  },
+  {
+    title: 'a wildcard sender domain', set: { 'mail.allowedSenderDomains': ['*.example.com'] },
+    expected: [
+      'mail.allowedSenderDomains.0: must be a fully qualified domain name such as example.com (got "*.example.com")',
+    ],
+  },
+  {
+    title: 'a message size above the Gmail limit', set: { 'mail.messageSizeLimitBytes': 50_000_000 },
+    expected: [
+      'mail.messageSizeLimitBytes: must be at most 26214400 (25 MiB, the Gmail relay limit) (got 50000000)',
+    ],
+  },
+  {
+    title: 'more recipients per transaction than Gmail takes', set: { 'mail.relayRecipientsPerTransaction': 500 },
+    expected: [
+      'mail.relayRecipientsPerTransaction: must be at most 100 (the Gmail relay limit per transaction) (got 500)',
+    ],
+  },
+  {
+    title: 'a negative rate limit', set: { 'mail.rateLimits.messagesPerMinute': -1 },
+    expected: [
+      'mail.rateLimits.messagesPerMinute: must be at least 0 (got -1)',
+    ],
+  },
+  {
+    title: 'soft_bounce as yes', set: { 'mail.softBounce': 'yes' },
+    expected: [
+      'mail.softBounce: must be a boolean (got "yes")',
+    ],
+  },
+  // --- queue, metrics, alerts ---------------------------------------------------------------------
+  {
+    title: 'a queue size in GB', set: { 'queue.persistence.size': '2GB' },
+    expected: [
+      'queue.persistence.size: must be a memory quantity such as 128Mi or 1Gi (got "2GB")',
+    ],
+  },
+  {
+    title: 'a queue lifetime in words', set: { 'queue.maximalQueueLifetime': '5 days' },
+    expected: [
+      'queue.maximalQueueLifetime: must be a duration such as 30s, 5m or 1h (got "5 days")',
+    ],
+  },
+  {
+    title: 'metrics on the SMTP port', set: { 'metrics.port': 25 },
+    expected: [
+      'metrics.port: 25 is the SMTP port: choose another metrics port (got 25)',
+    ],
+  },
+  {
+    title: 'a metrics port given by name', set: { 'metrics.port': 'metrics' },
+    expected: [
+      'metrics.port: must be a number (got "metrics")',
+    ],
+  },
+  {
+    title: 'a scrape interval without a unit', set: { 'serviceMonitor.interval': '30' },
+    expected: [
+      'serviceMonitor.interval: must be a duration such as 30s, 5m or 1h (got "30")',
+    ],
+  },
+  {
+    title: 'a ServiceMonitor label value with a space', set: { 'serviceMonitor.labels': { release: 'kube prometheus' } },
+    expected: [
+      'serviceMonitor.labels.release: must be a Kubernetes label value (63 characters of letters, digits, "-", "_", ".") (got "kube prometheus")',
+    ],
+  },
+  {
+    title: 'a bounce-rate threshold of zero', set: { 'alerts.bounceRatePerSecond': 0 },
+    expected: [
+      'alerts.bounceRatePerSecond: must be above 0 (got 0)',
+    ],
+  },
+  {
+    title: 'a memory ratio above 1', set: { 'alerts.memoryLimitRatio': 1.5 },
+    expected: [
+      'alerts.memoryLimitRatio: must be at most 1 (got 1.5)',
+    ],
+  },
+  {
+    title: 'a runbook that is not a URL', set: { 'alerts.runbookBaseUrl': 'docs/RUNBOOK.md' },
+    expected: [
+      'alerts.runbookBaseUrl: must be a URL such as https://example.com/path (got "docs/RUNBOOK.md")',
+    ],
+  },
+  // --- autoscaling and disruption ---------------------------------------------------------------
+  {
+    title: 'HPA maximum below its minimum', set: { 'autoscaling.enabled': true, 'autoscaling.minReplicas': 3, 'autoscaling.maxReplicas': 2 },
+    expected: [
+      'autoscaling.maxReplicas: 2 is below autoscaling.minReplicas (3) (got 2)',
+    ],
+  },
+  {
+    title: 'a short scale-down window', set: { 'autoscaling.enabled': true, 'autoscaling.scaleDown.stabilizationWindowSeconds': 60 },
+    expected: [
+      'autoscaling.scaleDown.stabilizationWindowSeconds: must be at least 600 (10 minutes): scale-down drains queues (got 60)',
+    ],
+  },
+  {
+    title: 'a CPU target above 100%', set: { 'autoscaling.cpuTargetPercent': 150 },
+    expected: [
+      'autoscaling.cpuTargetPercent: must be at most 100 (got 150)',
+    ],
+  },
+  {
+    title: 'a PDB that blocks every drain', set: { replicas: 2, 'podDisruptionBudget.minAvailable': 2 },
+    expected: [
+      'podDisruptionBudget.minAvailable: 2 must be below the minimum number of pods (2, replicas): otherwise no node can ever be drained (got 2)',
+    ],
+  },
+  {
+    title: 'a PDB that blocks drains at the HPA minimum', set: { 'autoscaling.enabled': true, 'autoscaling.minReplicas': 2, 'podDisruptionBudget.minAvailable': 2 },
+    expected: [
+      'podDisruptionBudget.minAvailable: 2 must be below the minimum number of pods (2, autoscaling.minReplicas): otherwise no node can ever be drained (got 2)',
+    ],
+  },
+  {
+    title: 'one replica with the default PDB', set: { replicas: 1 },
+    expected: [
+      'podDisruptionBudget.minAvailable: 1 must be below the minimum number of pods (1, replicas): otherwise no node can ever be drained',
+    ],
+  },
+  {
+    title: 'a topology rule Kubernetes does not know', set: { 'topologySpread.whenUnsatisfiable': 'Never' },
+    expected: [
+      'topologySpread.whenUnsatisfiable: must be one of "ScheduleAnyway", "DoNotSchedule" (got "Never")',
+    ],
+  },
+  {
+    title: 'an Argo CD server that is not a URL', set: { 'argocd.destinationServer': 'in-cluster' },
+    expected: [
+      'argocd.destinationServer: must be a URL such as https://example.com/path (got "in-cluster")',
+    ],
+  },
+  {
+    title: 'several problems at once', set: { replicas: 0, 'relay.port': 0, 'mail.domain': 'example' },
+    expected: [
+      'replicas: must be at least 1 (got 0)',
+      'relay.port: must be a port from 1 to 65535 (got 0)',
+      'mail.domain: must be a fully qualified domain name such as example.com (got "example")',
+      'podDisruptionBudget.minAvailable: 1 must be below the minimum number of pods (0, replicas): otherwise no node can ever be drained',
+    ],
+  },
+];

@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** End to end through `npm run synth`: exit code, message on stderr, output folder untouched. */
+
+const root = mkdtempSync(join(tmpdir(), 'policy-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function synth(environmentsDir: string, outdir: string) {
+  const r = spawnSync('npm', ['run', '--silent', 'synth'], {
+    env: { ...process.env, EMAIL_SERVER_ENVIRONMENTS_DIR: environmentsDir, CDK8S_OUTDIR: outdir },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function withSentinel(name: string) {
+  const outdir = join(root, name, 'dist');
+  mkdirSync(join(outdir, 'prod'), { recursive: true });
+  writeFileSync(join(outdir, 'prod', 'sentinel.yaml'), 'previous: output\n');
+  return outdir;
+}
+
+function untouched(outdir: string) {
+  expect(readdirSync(join(outdir, '..')).sort()).toEqual(['dist', 'environments'].filter((d) => existsSync(join(outdir, '..', d))));
+  expect(readdirSync(outdir)).toEqual(['prod']);
+  expect(readFileSync(join(outdir, 'prod', 'sentinel.yaml'), 'utf8')).toBe('previous: output\n');
+}
+
+describe('npm run synth', () => {
+  it('refuses a bad environment file: exit 1, every problem on stderr, dist untouched', () => {
+    const envDir = join(root, 'bad', 'environments');
+    mkdirSync(envDir, { recursive: true });
+    writeFileSync(
+      join(envDir, 'eu.yaml'),
+      'namespace: email-server-eu\nreplicas: 0\nrelay: { tlsSecurityLevel: may }\nmail: { hostname: localhost, domain: example.com, allowedSenderDomains: [example.com] }\n',
+    );
+    const outdir = withSentinel('bad');
+    const r = synth(envDir, outdir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    const file = join(envDir, 'eu.yaml');
+    expect(r.stderr).toContain(`${file}: replicas: must be at least 1 (got 0)`);
+    expect(r.stderr).toContain(`${file}: relay.tlsSecurityLevel: "may" could send mail in clear text: use "secure" (or "verify") (got "may")`);
+    expect(r.stderr).toContain(`${file}: mail.hostname: must be a fully qualified domain name such as example.com (got "localhost")`);
+    expect(r.stderr).toMatch(/left unchanged/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user error
+    untouched(outdir);
+  });
+
+  it('refuses a missing environments folder the same way', () => {
+    const outdir = withSentinel('missing');
+    const r = synth(join(root, 'missing', 'environments'), outdir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${join(root, 'missing', 'environments')}: (top level): cannot be read: ENOENT`);
+    untouched(outdir);
+  });
+
+  it('writes the shipped environments and exits 0', () => {
+    const outdir = join(root, 'good', 'dist');
+    const r = synth('environments', outdir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (const env of ['dev', 'staging', 'prod']) expect(existsSync(join(outdir, env)), env).toBe(true);
+  });
+});
