@@ -37,7 +37,8 @@ export function renderEntrypoint(env: EnvironmentConfig): string {
 #   5. lets the exporter (uid ${EXPORTER_UID}, gid ${MONITOR_GID}) read the log and reach showq;
 #   6. rotates the log file at ${env.metrics.logRotateBytes} bytes, keeping one old file.
 set -u
-PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# Keep the image's PATH first (BusyBox applets on Alpine); make sure the sbin directories are in it.
+PATH=$PATH:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 
 monitor_gid=${MONITOR_GID}
@@ -51,7 +52,10 @@ stop_requested=0
 
 say() { printf 'entrypoint: %s\\n' "$*" >&2; }
 cleanup() {
-  for pid in $rotate_pid $tail_pid; do kill "$pid" 2>/dev/null; done
+  for pid in $rotate_pid $tail_pid; do
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
 }
 die() {
   say "FATAL: $*"
@@ -72,9 +76,22 @@ on_term() {
 trap on_term TERM INT
 
 config_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd) || die "cannot find the directory of $0"
+# A ConfigMap volume holds each key as a symlink into ..data/, and \`postfix check\` warns about
+# every such link ("symlink leaves directory"): run Postfix on ..data itself, the same files.
+if [ -d "$config_dir/..data" ]; then
+  config_dir="$config_dir/..data"
+fi
 # Every postfix command and daemon started below reads this directory, never /etc/postfix.
 MAIL_CONFIG=$config_dir
 export MAIL_CONFIG
+
+# 0. \`postfix\` prints fatal configuration errors only to a terminal. postconf -M (master.cf
+# syntax) and postmap (a harmless lookup that reads every main.cf parameter the way the daemons
+# do) print them on stderr, so a bad ConfigMap says what is wrong in \`kubectl logs\`.
+postconf -c "$config_dir" -M >/dev/null ||
+  die "$config_dir/master.cf cannot be parsed (see the message above): fix the renderer or the environment file"
+postmap -c "$config_dir" -q entrypoint-probe 'inline:{entrypoint-probe=ok}' >/dev/null ||
+  die "$config_dir/main.cf has an invalid parameter (see the message above): fix the environment file and re-render"
 
 param() {
   postconf -c "$config_dir" -h "$1" || die "cannot read $1 from $config_dir/main.cf"
@@ -83,19 +100,29 @@ queue_dir=$(param queue_directory) || exit 1
 data_dir=$(param data_directory) || exit 1
 log_file=$(param maillog_file) || exit 1
 mail_owner=$(param mail_owner) || exit 1
+setgid_group=$(param setgid_group) || exit 1
 log_dir=$(dirname -- "$log_file")
 
 # 1. Fresh emptyDirs are root-owned and world-writable; Postfix refuses group/other-writable
 # queue directories. \`postfix check\` below creates the queue subdirectories with their owners.
 mkdir -p "$queue_dir" "$data_dir" "$log_dir" || die "cannot create $queue_dir, $data_dir or $log_dir"
-chown root:root "$queue_dir" || die "cannot set the owner of $queue_dir"
-chmod 0755 "$queue_dir" || die "cannot set the mode of $queue_dir"
-chown "$mail_owner" "$data_dir" || die "cannot give $data_dir to $mail_owner"
-chmod 0700 "$data_dir" || die "cannot set the mode of $data_dir"
+# Modes before owners: root may chmod what it owns without FOWNER.
 [ -f "$log_file" ] || : >"$log_file" || die "cannot create $log_file"
-chown "root:$monitor_gid" "$log_dir" "$log_file" || die "cannot give $log_file to group $monitor_gid"
+chmod 0755 "$queue_dir" || die "cannot set the mode of $queue_dir"
+chmod 0700 "$data_dir" || die "cannot set the mode of $data_dir"
 chmod 0750 "$log_dir" || die "cannot set the mode of $log_dir"
 chmod 0640 "$log_file" || die "cannot set the mode of $log_file"
+chown root:root "$queue_dir" || die "cannot set the owner of $queue_dir"
+chown "$mail_owner" "$data_dir" || die "cannot give $data_dir to $mail_owner"
+chown "root:$monitor_gid" "$log_dir" "$log_file" || die "cannot give $log_file to group $monitor_gid"
+
+# A queue kept on a volume still has public/ in the monitor group from the last run (step 5):
+# hand it back to Postfix' own group so the start-up checks stay quiet, and drop the old showq
+# socket so that step 5 waits for the one the new master creates after those checks.
+if [ -d "$queue_dir/public" ]; then
+  chgrp "$setgid_group" "$queue_dir/public" || die "cannot give $queue_dir/public back to $setgid_group"
+  rm -f "$queue_dir/public/showq"
+fi
 
 # 2. Postfix writes its log only to the file (the exporter parses it); mirror it to stdout.
 tail -n 0 -F "$log_file" 2>/dev/null &
@@ -116,7 +143,7 @@ master_job=$!
 # group once the master has created its sockets.
 tries=0
 until [ -S "$queue_dir/public/showq" ] || [ "$tries" -ge 300 ] || ! kill -0 "$master_job" 2>/dev/null; do
-  sleep 0.1
+  sleep 0.1 2>/dev/null || sleep 1
   tries=$((tries + 1))
 done
 if [ -S "$queue_dir/public/showq" ]; then
@@ -127,7 +154,17 @@ fi
 
 # 6. Rotation: rename, recreate with the monitor group, and reload so postlogd reopens the file.
 (
-  while sleep "$rotate_check_seconds"; do
+  sleep_pid=''
+  # shellcheck disable=SC2317 # called by the trap
+  stop_loop() {
+    [ -n "$sleep_pid" ] && kill "$sleep_pid" 2>/dev/null
+    exit 0
+  }
+  trap stop_loop TERM
+  while :; do
+    sleep "$rotate_check_seconds" &
+    sleep_pid=$!
+    wait "$sleep_pid"
     size=$(wc -c <"$log_file" 2>/dev/null) || continue
     if [ "$size" -ge "$rotate_bytes" ]; then
       mv -f "$log_file" "$log_file.1" &&

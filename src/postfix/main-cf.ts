@@ -71,6 +71,12 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
     ['smtpd_peername_lookup', 'yes'],
     ['disable_vrfy_command', 'yes'],
     ['strict_rfc821_envelopes', 'no'],
+    ['smtpd_client_restrictions', `permit_mynetworks, ${OUTSIDE_CLIENT}`, 'Only the client networks in mynetworks may use the relay at all.'],
+    [
+      'smtpd_data_restrictions',
+      `permit_mynetworks, ${OUTSIDE_CLIENT}`,
+      'smtpd accepts RCPT TO:<postmaster> from anyone (RFC 5321) before any restriction: stop such mail at DATA/BDAT.',
+    ],
     ['smtpd_relay_restrictions', 'permit_mynetworks, reject_unauth_destination', 'Postfix 3.7 refuses to start without reject_unauth_destination.'],
     ['smtpd_recipient_restrictions', 'reject_non_fqdn_recipient'],
     ['smtpd_sender_restrictions', senderRestrictions(mail.allowedSenderDomains), 'Allowed sender domains (exact match), no null sender.'],
@@ -95,7 +101,13 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
     ],
 
     // Queue
-    ['soft_bounce', mail.softBounce ? 'yes' : 'no', 'yes keeps mail that would bounce in the queue.'],
+    [
+      'soft_bounce',
+      'no',
+      mail.softBounce
+        ? 'mail.softBounce is on: set on the smtp and relay transports in master.cf, so mail the relay refuses stays queued while clients still get real 5xx refusals (main.cf soft_bounce would turn those into 4xx).'
+        : 'Relay refusals bounce to the sender (mail.softBounce is off).',
+    ],
     ['maximal_queue_lifetime', postfixDuration(env.queue.maximalQueueLifetime)],
     ['bounce_queue_lifetime', '$maximal_queue_lifetime'],
   ];
@@ -135,6 +147,9 @@ export function overrideMainCf(text: string, overrides: Readonly<Record<string, 
   for (const [name, value] of Object.entries(overrides)) out.push(value === '' ? `${name} =` : `${name} = ${value}`);
   return `${out.join('\n')}\n`;
 }
+
+/** Refusal of a client outside mynetworks; the text names the setting that decides it. */
+const OUTSIDE_CLIENT = 'check_client_access static:{REJECT 5.7.1 Relay access denied: client address not in network.mynetworks}';
 
 function senderRestrictions(domains: readonly string[]): string {
   const allowed = domains.map((d) => `${d}=OK`).join(', ');

@@ -25,13 +25,16 @@ const svc = (
   maxproc: string,
   command: string,
   options?: readonly string[],
-): MasterCfService => ({ service, type, private: priv, unpriv: '-', wakeup, maxproc, command, ...(options ? { options } : {}) });
+): MasterCfService => ({ service, type, private: priv, unpriv: '-', wakeup, maxproc, command, ...(options?.length ? { options } : {}) });
 
 /**
  * Only what a relay needs: no local, virtual, lmtp or pipe delivery. The smtpd listener is named
  * by port number so it does not depend on /etc/services in the image.
  */
-export function masterCfServices(_env: EnvironmentConfig): MasterCfService[] {
+export function masterCfServices(env: EnvironmentConfig): MasterCfService[] {
+  // soft_bounce only where mail leaves: in main.cf it would also turn smtpd's 5xx refusals
+  // (bad sender, relay denied) into 4xx, so clients would retry what can never succeed.
+  const delivery = env.mail.softBounce ? ['soft_bounce=yes'] : [];
   return [
     svc(String(SMTP_PORT), 'inet', 'n', '-', '-', 'smtpd'),
     svc('pickup', 'unix', 'n', '60', '1', 'pickup'),
@@ -45,8 +48,8 @@ export function masterCfServices(_env: EnvironmentConfig): MasterCfService[] {
     svc('verify', 'unix', '-', '-', '1', 'verify'),
     svc('flush', 'unix', 'n', '1000?', '0', 'flush'),
     svc('proxymap', 'unix', '-', '-', '-', 'proxymap'),
-    svc('smtp', 'unix', '-', '-', '-', 'smtp'),
-    svc('relay', 'unix', '-', '-', '-', 'smtp', ['syslog_name=postfix/$service_name']),
+    svc('smtp', 'unix', '-', '-', '-', 'smtp', delivery),
+    svc('relay', 'unix', '-', '-', '-', 'smtp', ['syslog_name=postfix/$service_name', ...delivery]),
     svc('showq', 'unix', 'n', '-', '-', 'showq'),
     svc('error', 'unix', '-', '-', '-', 'error'),
     svc('retry', 'unix', '-', '-', '-', 'error'),

@@ -1,0 +1,78 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadEnvironmentFile } from '../../src/config/load';
+import { renderPostfixFiles } from '../../src/postfix';
+import { preparePostfix, requireTool, startPostfix, stopAllPostfix, tempDir, type PreparedInstance } from './harness';
+
+// Issue 3, test 3.8: the real Postfix accepts every environment's rendered configuration:
+// `postfix check` is clean, postconf knows every parameter we set (a typo would be an
+// "unused parameter" warning), master.cf parses, and entrypoint.sh passes `shellcheck -s sh`.
+
+const ready = requireTool('postfix', 'postfix') && requireTool('shellcheck', 'shellcheck');
+const ENVS = ['dev', 'staging', 'prod'] as const;
+
+const run = (cmd: string, args: string[]) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+describe.skipIf(!ready).each(ENVS)('rendered configuration of %s', (name) => {
+  const env = loadEnvironmentFile(`environments/${name}.yaml`);
+  const prepared: PreparedInstance[] = [];
+  afterAll(async () => {
+    await stopAllPostfix();
+    for (const p of prepared) rmSync(p.dir, { recursive: true, force: true });
+  });
+
+  it('passes `postfix check` without a warning (only the test overrides: paths under a temp dir, loopback)', async () => {
+    const p = await preparePostfix({ env });
+    prepared.push(p);
+    // The volumes as entrypoint.sh leaves them before it runs the same check.
+    for (const d of [p.queueDir, p.dataDir, p.logDir]) mkdirSync(d, { mode: 0o755 });
+    chownSync(p.dataDir, Number(execFileSync('id', ['-u', 'postfix'], { encoding: 'utf8' })), 0);
+    chmodSync(p.dataDir, 0o700);
+    // Postfix runs on the ConfigMap's ..data directory, as entrypoint.sh does.
+    const r = run('postfix', ['-c', join(p.configDir, '..data'), 'check']);
+    const log = existsSync(p.logFile) ? readFileSync(p.logFile, 'utf8') : '';
+    expect(r.code, `${r.stderr}\n${log}`).toBe(0);
+    expect(`${r.stderr}${log}`).not.toMatch(/warning|fatal|error/i);
+  });
+
+  it('starts through entrypoint.sh from a ConfigMap-shaped directory without a single warning', async () => {
+    const pf = await startPostfix({ env });
+    await pf.stop(8_000, { keepFiles: true });
+    const log = readFileSync(pf.logFile, 'utf8');
+    expect(log).toMatch(/postfix\/master\[\d+\]: daemon started/);
+    expect(log).not.toMatch(/warning|fatal|error/i);
+    expect(pf.output.stderr).not.toMatch(/warning|fatal|error/i);
+    rmSync(pf.dir, { recursive: true, force: true });
+  });
+
+  it('sets only parameters Postfix knows, with values postconf accepts (pristine files)', () => {
+    const dir = tempDir(`relay-pristine-${name}-`);
+    const files = renderPostfixFiles(env);
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+    const n = run('postconf', ['-c', dir, '-n']);
+    expect(n.code).toBe(0);
+    expect(n.stderr).toBe('');
+    expect(n.stdout).toContain(`myhostname = ${env.mail.hostname}`);
+    // Every value that Postfix parses as a number, time or boolean is one.
+    const x = run('postconf', ['-c', dir, '-x', 'message_size_limit', 'maximal_queue_lifetime', 'smtp_tls_connection_reuse', 'soft_bounce']);
+    expect(x.stderr).toBe('');
+    const m = run('postconf', ['-c', dir, '-M']);
+    expect(m.code).toBe(0);
+    expect(m.stderr).toBe('');
+    expect(m.stdout.split('\n').filter(Boolean).length).toBe(files['master.cf'].split('\n').filter((l) => /^[^#\s]/.test(l)).length);
+  });
+
+  it('has an entrypoint.sh that passes shellcheck -s sh', () => {
+    const dir = tempDir(`relay-shellcheck-${name}-`);
+    const script = join(dir, 'entrypoint.sh');
+    writeFileSync(script, renderPostfixFiles(env)['entrypoint.sh']);
+    const r = run('shellcheck', ['-s', 'sh', script]);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
