@@ -39,6 +39,8 @@ export const RATE_WINDOW = '5m';
 export const HPA_MAX_FOR = '15m';
 export const RESTART_WINDOW = '15m';
 
+const EXPORTER_SCRAPED = 'metrics.enabled and serviceMonitor.enabled';
+
 /** GitHub's heading anchor of a runbook section titled with the alert name. */
 export function runbookAnchor(alert: string): string {
   return alert.toLowerCase();
@@ -61,7 +63,8 @@ export function containerSelector(env: EnvironmentConfig): Record<string, Matche
 /**
  * The largest age bucket at or below the threshold. showq ages only come in decade buckets,
  * so "a message older than T" is "a message older than that bucket, continuously for the
- * rest of T" (the `for:`); it fires no later than a message crossing T.
+ * rest of T" (the `for:`). It fires no later than a message crossing T; it can also fire when
+ * different messages keep the queue older than the bucket for that long, which is a stuck queue too.
  */
 export function queueAgeBucket(thresholdSeconds: number): { bucket: number; forSeconds: number } {
   const bucket = [...QUEUE_AGE_BUCKETS].reverse().find((b) => b <= thresholdSeconds) ?? QUEUE_AGE_BUCKETS[0];
@@ -370,11 +373,23 @@ const DEFINITIONS: readonly AlertDefinition[] = [
 ];
 
 /** Every alert this project can create, in rule order: the runbook has one section per entry. */
-export const ALERTS: readonly AlertSummary[] = DEFINITIONS.map(({ name, severity, meaning, onlyWhen }) =>
-  onlyWhen === undefined ? { name, severity, meaning } : { name, severity, meaning, onlyWhen },
-);
+export const ALERTS: readonly AlertSummary[] = DEFINITIONS.map(({ name, severity, meaning, onlyWhen, group }) => {
+  const when = onlyWhen ?? (group === 'mail' ? EXPORTER_SCRAPED : undefined);
+  return when === undefined ? { name, severity, meaning } : { name, severity, meaning, onlyWhen: when };
+});
 
-/** The PrometheusRule's spec.groups for one environment. Pure: same input, same output. */
+/**
+ * Whether the exporter's series exist with the labels the rules select on: without the sidecar
+ * or the ServiceMonitor (job = the metrics Service), `absent(up{...})` would page forever.
+ */
+export function exporterScraped(env: EnvironmentConfig): boolean {
+  return env.metrics.enabled && env.serviceMonitor.enabled;
+}
+
+/**
+ * The PrometheusRule's spec.groups for one environment. Pure: same input, same output. The
+ * exporter alerts exist only when the exporter is scraped (see exporterScraped).
+ */
 export function renderRuleGroups(env: EnvironmentConfig): RuleGroup[] {
   const groups: RuleGroup[] = [
     { name: `postfix-relay.${env.name}.mail`, rules: [] },
@@ -382,6 +397,7 @@ export function renderRuleGroups(env: EnvironmentConfig): RuleGroup[] {
   ];
   for (const def of DEFINITIONS) {
     if (def.include && !def.include(env)) continue;
+    if (def.group === 'mail' && !exporterScraped(env)) continue;
     const { summary, description, ...rule } = def.build(env);
     const group = groups[def.group === 'mail' ? 0 : 1] as RuleGroup;
     group.rules.push({

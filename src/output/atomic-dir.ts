@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /**
@@ -43,4 +43,23 @@ export function replaceDir(outdir: string, files: ReadonlyMap<string, string>): 
     throw err;
   }
   rmSync(previous, { recursive: true, force: true });
+  removeLeftovers(parent, basename(target));
+}
+
+/** Temporary folders of earlier runs that were killed before they could clean up. */
+function removeLeftovers(parent: string, base: string): void {
+  const pattern = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(tmp|old)-(\\d+)$`);
+  for (const name of readdirSync(parent)) {
+    const pid = pattern.exec(name)?.[2];
+    if (pid && !isRunning(Number(pid))) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

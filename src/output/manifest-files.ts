@@ -34,7 +34,15 @@ export function objectRef(object: Record<string, unknown>, where: string): Objec
 export const refKey = (r: ObjectRef): string => `${r.apiVersion}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
 
 /**
- * Names each object's file `<kind>-<name>.yaml` (lower case), e.g. `service-postfix-relay-metrics.yaml`.
+ * Kinds that other objects need to exist first. `kubectl apply -f <dir>` reads files in name
+ * order, so their files start with `00-`: a fresh cluster gets the namespace before the objects
+ * that live in it. (Kustomize and Helm order kinds themselves.)
+ */
+const FIRST_KINDS: ReadonlySet<string> = new Set(['Namespace', 'CustomResourceDefinition']);
+
+/**
+ * Names each object's file `<kind>-<name>.yaml` (lower case), e.g. `service-postfix-relay-metrics.yaml`,
+ * and `00-namespace-<name>.yaml` for a Namespace.
  * Two objects of the same kind and name (possible only across API groups or namespaces) get the
  * group or namespace added, so no name depends on the order of the objects. Files are returned
  * sorted by name: `kubectl apply -f <dir>` reads them in that order too.
@@ -56,7 +64,7 @@ export function manifestFiles(objects: readonly Record<string, unknown>[], where
       const group = r.apiVersion.includes('/') ? r.apiVersion.split('/')[0]! : 'core';
       stem = `${r.kind.toLowerCase()}.${group}-${r.name}${r.namespace ? `.${r.namespace}` : ''}`;
     }
-    return { file: `${stem}.yaml`, object: objects[i]! };
+    return { file: `${FIRST_KINDS.has(r.kind) ? '00-' : ''}${stem}.yaml`, object: objects[i]! };
   });
   const names = new Set<string>();
   for (const f of files) {

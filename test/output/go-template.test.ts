@@ -1,26 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeGoTemplate, unescapeGoTemplate } from '../../src/output/go-template';
-
-/**
- * A model of how Go's text/template lexes text: everything up to `{{` is text; from `{{` to the
- * next `}}` outside a string is an action. The only action allowed is a quoted string, which
- * prints its value. Anything else is what Helm would try to evaluate: an error here.
- */
-function renderLikeGo(template: string): string {
-  let out = '';
-  let i = 0;
-  while (i < template.length) {
-    const open = template.indexOf('{{', i);
-    if (open < 0) return out + template.slice(i);
-    out += template.slice(i, open);
-    const m = /^\{\{"((?:[^"\\]|\\.)*)"\}\}/.exec(template.slice(open));
-    if (!m) throw new Error(`action that is not a string constant at ${open}: ${template.slice(open, open + 20)}`);
-    out += JSON.parse(`"${m[1]}"`) as string;
-    i = open + m[0].length;
-  }
-  return out;
-}
+import { renderLikeHelm as renderLikeGo } from './go-template-model';
 
 describe('Go-template escaping for Helm templates', () => {
   it('escapes Prometheus annotations so Helm prints them unchanged', () => {

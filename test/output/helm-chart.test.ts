@@ -51,7 +51,7 @@ describe('Helm chart per environment', () => {
   it('leaves out a Namespace object for its own namespace (--create-namespace makes it)', () => {
     const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: prod.namespace } };
     const withNs = helmChart(prod, manifestFiles([ns, ...sampleObjects(prod.namespace)], 'x'), '1.0.0');
-    expect([...withNs.keys()].some((k) => k.endsWith('namespace-email-server-prod.yaml'))).toBe(false);
+    expect([...withNs.keys()].some((k) => k.endsWith('00-namespace-email-server-prod.yaml'))).toBe(false);
   });
 
   it('NOTES.txt and Chart.yaml hold no template actions of their own', () => {

@@ -16,6 +16,12 @@ describe('manifest file names', () => {
     ]);
   });
 
+  it('puts the Namespace first, because kubectl apply -f reads files in name order', () => {
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'email-server-prod' } };
+    const files = manifestFiles([...sampleObjects('email-server-prod'), ns], 'x').map((f) => f.file);
+    expect(files[0]).toBe('00-namespace-email-server-prod.yaml');
+  });
+
   it('does not depend on the order of the objects', () => {
     const objects = sampleObjects('ns');
     const a = manifestFiles(objects, 'x').map((f) => f.file);
