@@ -2,6 +2,7 @@
  * Generates the documents that are derived from the environment schema (src/config/schema.ts):
  *   docs/CONFIG-REFERENCE.md      every field: path, type, default, constraints, description
  *   docs/environment.schema.json  JSON Schema for editors (yaml-language-server, see environments/*.yaml)
+ * and refreshes the example code included verbatim in the guides (`<!-- include: PATH -->` blocks).
  *
  *   npm run docs            writes both files
  *   node build/gen-docs.js --check   exits 1 when a committed file is stale (test/docs does the same in memory)
@@ -35,8 +36,12 @@ function rawJsonSchema(): Json {
     io: 'input',
     target: 'draft-07',
     override: (ctx) => {
-      const extra = FORMAT_NOTES.get((ctx.zodSchema as { _zod: { def: unknown } })._zod.def);
+      const def = (ctx.zodSchema as { _zod: { def: { type?: string; defaultValue?: unknown } } })._zod.def;
+      const extra = FORMAT_NOTES.get(def);
       if (extra) Object.assign(ctx.jsonSchema, extra.json, { [NOTE_KEY]: extra.note });
+      // zod leaves out the default of a field whose input is transformed (domain names are
+      // lower-cased); the default is a valid input all the same, and readers need it.
+      if (def.type === 'default' && !('default' in ctx.jsonSchema)) ctx.jsonSchema.default = structuredClone(def.defaultValue);
     },
   }) as Json;
 }
@@ -99,11 +104,12 @@ function constraintsOf(s: Json): string[] {
   if (typeof s[NOTE_KEY] === 'string') out.push(s[NOTE_KEY] as string);
   else if (typeof s.pattern === 'string') out.push(`pattern ${code(s.pattern)}`);
   if (typeof s.format === 'string' && typeof s[NOTE_KEY] !== 'string') out.push(`format ${s.format}`);
-  if (typeof s.minimum === 'number') out.push(`>= ${s.minimum}`);
+  // z.number().int() adds the safe-integer range, which says nothing to a reader.
+  if (typeof s.minimum === 'number' && s.minimum > Number.MIN_SAFE_INTEGER) out.push(`>= ${s.minimum}`);
   if (typeof s.exclusiveMinimum === 'number') out.push(`> ${s.exclusiveMinimum}`);
-  if (typeof s.maximum === 'number') out.push(`<= ${s.maximum}`);
+  if (typeof s.maximum === 'number' && s.maximum < Number.MAX_SAFE_INTEGER) out.push(`<= ${s.maximum}`);
   if (typeof s.exclusiveMaximum === 'number') out.push(`< ${s.exclusiveMaximum}`);
-  if (typeof s.minLength === 'number' && s.minLength > 0) out.push(`at least ${s.minLength} characters`);
+  if (typeof s.minLength === 'number' && s.minLength > 0) out.push(`at least ${s.minLength} character${s.minLength === 1 ? '' : 's'}`);
   if (typeof s.maxLength === 'number') out.push(`at most ${s.maxLength} characters`);
   if (typeof s.minItems === 'number') out.push(`at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}`);
   if (s.type === 'array' && s.items) out.push(...constraintsOf(s.items as Json).map((c) => `items: ${c}`));
@@ -215,11 +221,38 @@ export function renderConfigReference(): string {
   return `${out.join('\n')}\n`;
 }
 
+/** Guides whose code blocks are copies of files (docs/examples/*), kept verbatim by `expandIncludes`. */
+export const INCLUDING_DOCS: readonly string[] = ['docs/EMAIL-SERVER-USAGE.md'];
+
+const INCLUDE_BLOCK = /<!-- include: (\S+) -->\n[\s\S]*?<!-- end include -->/g;
+
+const FENCE_LANGUAGE: Record<string, string> = { py: 'python', mjs: 'javascript', js: 'javascript', java: 'java', go: 'go', sh: 'bash', ts: 'typescript' };
+
+/** The include blocks of a guide: path of the included file and the code the guide shows. */
+export function includeBlocks(markdown: string): { path: string; shown: string }[] {
+  return [...markdown.matchAll(INCLUDE_BLOCK)].map((m) => {
+    const body = /^```[^\n]*\n([\s\S]*)```\n$/.exec(m[0].slice(m[0].indexOf('\n') + 1, m[0].lastIndexOf('<!-- end include -->')));
+    return { path: m[1] as string, shown: body?.[1] ?? '' };
+  });
+}
+
+/** Replaces the body of every include block with the current content of its file, fenced. */
+export function expandIncludes(markdown: string, read: (path: string) => string): string {
+  return markdown.replace(INCLUDE_BLOCK, (_block, path: string) => {
+    const code = read(path);
+    if (code.includes('```')) throw new Error(`${path} contains a code fence and cannot be included`);
+    const language = FENCE_LANGUAGE[path.slice(path.lastIndexOf('.') + 1)] ?? '';
+    return `<!-- include: ${path} -->\n\`\`\`${language}\n${code.endsWith('\n') ? code : `${code}\n`}\`\`\`\n<!-- end include -->`;
+  });
+}
+
 /** Every generated file, keyed by its path relative to the repository root. */
-export function generatedDocs(): Record<string, string> {
+export function generatedDocs(root = process.cwd()): Record<string, string> {
+  const read = (path: string) => readFileSync(join(root, path), 'utf8');
   return {
     [REFERENCE_PATH]: renderConfigReference(),
     [JSON_SCHEMA_PATH]: renderJsonSchema(),
+    ...Object.fromEntries(INCLUDING_DOCS.map((doc) => [doc, expandIncludes(read(doc), read)])),
   };
 }
 
@@ -227,7 +260,7 @@ function main(argv: readonly string[]): number {
   const root = process.cwd();
   const check = argv.includes('--check');
   let stale = 0;
-  for (const [path, text] of Object.entries(generatedDocs())) {
+  for (const [path, text] of Object.entries(generatedDocs(root))) {
     const full = join(root, path);
     let current: string | undefined;
     try {

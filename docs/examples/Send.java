@@ -38,7 +38,13 @@ public class Send {
             message.setText("Sent with Jakarta Mail through the postfix-relay Service.\n");
             Transport.send(message);
         } catch (MessagingException e) {
-            System.err.println("send failed: " + e.getMessage());
+            // The relay's reply (e.g. "554 5.7.1 ...") is in the chained exceptions.
+            StringBuilder reasons = new StringBuilder(String.valueOf(e.getMessage()));
+            for (Exception next = e.getNextException(); next != null;
+                    next = next instanceof MessagingException ? ((MessagingException) next).getNextException() : null) {
+                reasons.append(": ").append(String.valueOf(next.getMessage()).trim());
+            }
+            System.err.println("send failed: " + reasons);
             System.exit(1);
         }
         System.out.println("accepted by " + host + ":" + port + " for " + to);
