@@ -1,4 +1,5 @@
 import type { EnvironmentConfig } from '../config/schema';
+import { DRAIN_REFUSE_RESTRICTION } from './drain';
 import { PATHS } from './layout';
 
 /**
@@ -71,7 +72,11 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
     ['smtpd_peername_lookup', 'yes'],
     ['disable_vrfy_command', 'yes'],
     ['strict_rfc821_envelopes', 'no'],
-    ['smtpd_client_restrictions', `permit_mynetworks, ${OUTSIDE_CLIENT}`, 'Only the client networks in mynetworks may use the relay at all.'],
+    [
+      'smtpd_client_restrictions',
+      `${DRAIN_REFUSE_RESTRICTION}, permit_mynetworks, ${OUTSIDE_CLIENT}`,
+      'Only the client networks in mynetworks may use the relay at all. The first table is empty except while the preStop drain runs: then every session gets 421 at its next RCPT (drain.sh, docs/RELIABILITY.md).',
+    ],
     [
       'smtpd_data_restrictions',
       `permit_mynetworks, ${OUTSIDE_CLIENT}`,

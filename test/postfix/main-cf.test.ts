@@ -66,7 +66,10 @@ describe.each(ENVS)('main.cf for %s', (name) => {
     expect(p.get('mynetworks')).toBe(env.network.mynetworks.join(', '));
     expect(p.get('smtpd_relay_restrictions')).toBe('permit_mynetworks, reject_unauth_destination');
     const outside = 'check_client_access static:{REJECT 5.7.1 Relay access denied: client address not in network.mynetworks}';
-    expect(p.get('smtpd_client_restrictions')).toBe(`permit_mynetworks, ${outside}`);
+    // The drain table comes first: while a pod drains, even mynetworks clients get 421.
+    expect(p.get('smtpd_client_restrictions')).toBe(
+      `check_client_access proxy:cidr:$data_directory/drain-refuse.cidr, permit_mynetworks, ${outside}`,
+    );
     // RCPT TO:<postmaster> bypasses every RCPT-time restriction (RFC 5321): DATA/BDAT stops it.
     expect(p.get('smtpd_data_restrictions')).toBe(`permit_mynetworks, ${outside}`);
   });
