@@ -21,4 +21,4 @@ for kind in "${KINDS[@]}"; do
   printf '\n---\n'
 done > "$tmp/monitoring.coreos.com.yaml"
 # One multi-document file: both kinds land in one module instead of overwriting each other.
-CDK8S_CHECK_UPGRADE=false npx cdk8s import --language typescript --output imports "$tmp/monitoring.coreos.com.yaml"
+CDK8S_CHECK_UPGRADE=false npx cdk8s import --no-save --language typescript --output imports "$tmp/monitoring.coreos.com.yaml"

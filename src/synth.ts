@@ -3,6 +3,7 @@ import { loadEnvironments } from './config/load';
 import type { EnvironmentConfig } from './config/schema';
 import { EnvironmentChart } from './charts/environment-chart';
 import { writeDist, type EnvironmentManifests } from './output';
+import { chartObjects } from './policy';
 
 export interface SynthesizeOptions {
   /** Folder of environment files (`<name>.yaml`). */
@@ -41,7 +42,9 @@ export function validateApp(app: App): void {
 export function renderEnvironments(environments: readonly EnvironmentConfig[]): EnvironmentManifests[] {
   const { app, charts } = buildApp(environments);
   validateApp(app);
-  return [...charts].map(([env, chart]) => ({ env, objects: chart.toJson() as Record<string, unknown>[] }));
+  // Not chart.toJson(): cdk8s re-validates the whole app on every call, which makes synth
+  // quadratic in the number of environments. The app was validated once just above.
+  return [...charts].map(([env, chart]) => ({ env, objects: chartObjects(chart) as Record<string, unknown>[] }));
 }
 
 /** Loads, renders, validates and writes everything; nothing is written unless all of it succeeds. */

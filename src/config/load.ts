@@ -38,6 +38,9 @@ function describeValue(value: unknown): string {
 
 const ENV_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** Folders of dist/ that are not environments (Helm charts, Argo CD Applications). */
+export const RESERVED_NAMES: readonly string[] = ['helm', 'argocd'];
+
 /** Validates already-parsed data as the environment `name` read from `file`. Throws ConfigError. */
 export function parseEnvironment(data: unknown, file: string, name = basename(file, extname(file))): EnvironmentConfig {
   if (!ENV_NAME.test(name) || name.length > 40) {
@@ -165,8 +168,20 @@ export function loadEnvironments(dir: string, cwd = process.cwd()): EnvironmentC
   }
   const problems: ConfigProblem[] = [];
   const envs: EnvironmentConfig[] = [];
+  const names = new Map<string, string>();
   for (const f of files) {
     const full = join(dir, f);
+    const name = basename(f, extname(f));
+    const sameName = names.get(name);
+    names.set(name, f);
+    if (sameName) {
+      problems.push({ file: displayPath(full, cwd), path: '(file name)', value: name, message: `names the same environment as ${sameName}: keep one of the two files` });
+      continue;
+    }
+    if (RESERVED_NAMES.includes(name)) {
+      problems.push({ file: displayPath(full, cwd), path: '(file name)', value: name, message: `is reserved for dist/${name}/: rename the file (reserved: ${RESERVED_NAMES.join(', ')})` });
+      continue;
+    }
     try {
       envs.push(loadEnvironmentFile(full, displayPath(full, cwd)));
     } catch (err) {

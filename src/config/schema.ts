@@ -24,6 +24,9 @@ import {
  * file only states what differs.
  */
 
+/** RFC 1918, shared address space (RFC 6598) and IPv6 unique local addresses. */
+const PRIVATE_NETWORKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'];
+
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const REPOSITORY = /^[a-z0-9]+([._\/-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
@@ -132,6 +135,14 @@ export const environmentSchema = z
           .strict()
           .prefault({})
           .describe('Namespace label that grants access to the SMTP port through the NetworkPolicy.'),
+        allowPublicClientNetworks: z
+          .boolean()
+          .default(false)
+          .describe('Explicit override that lets clusterCidrs/mynetworks hold non-private ranges (for clusters whose pods use public addresses).'),
+        dnsCidrs: z
+          .array(cidr)
+          .default([])
+          .describe('Extra DNS servers outside the pod network the relay may query on port 53 (e.g. NodeLocal DNSCache 169.254.20.10/32).'),
         monitoringNamespace: dnsLabel.default('monitoring').describe('Namespace whose pods (Prometheus) may scrape the metrics port.'),
         relayCidrs: z
           .array(cidr)
@@ -390,6 +401,23 @@ export const environmentSchema = z
       issue(['autoscaling', 'maxReplicas'], `${hpa.maxReplicas} is below autoscaling.minReplicas (${hpa.minReplicas})`);
     }
 
+    if (env.tier !== 'development') {
+      const min = hpa.enabled ? hpa.minReplicas : env.replicas;
+      if (min === 1) {
+        issue(
+          hpa.enabled ? ['autoscaling', 'minReplicas'] : ['replicas'],
+          `${min} pod leaves the ${env.tier} relay down during every rollout and node drain: use at least 2 (or tier: development)`,
+        );
+      }
+      if (!env.podDisruptionBudget.enabled) {
+        issue(['podDisruptionBudget', 'enabled'], `false lets a node drain take every ${env.tier} relay pod at once: keep the PodDisruptionBudget on`);
+      }
+    }
+
+    if (env.relay.port === 465) {
+      issue(['relay', 'port'], '465 is implicit TLS (SMTPS); this relay speaks STARTTLS: use 587 (the Gmail relay) or 25');
+    }
+
     const pdb = env.podDisruptionBudget;
     const minScale = hpa.enabled ? hpa.minReplicas : env.replicas;
     if (pdb.enabled && pdb.minAvailable >= minScale) {
@@ -401,6 +429,22 @@ export const environmentSchema = z
 
     if (env.metrics.enabled && env.metrics.port === 25) {
       issue(['metrics', 'port'], '25 is the SMTP port: choose another metrics port');
+    }
+
+    if (!env.network.allowPublicClientNetworks) {
+      for (const [field, list] of [
+        ['clusterCidrs', env.network.clusterCidrs],
+        ['mynetworks', env.network.mynetworks ?? []],
+      ] as const) {
+        list.forEach((net, i) => {
+          if (isCidr(net) && !net.endsWith('/0') && !PRIVATE_NETWORKS.some((p) => cidrContains(p, net))) {
+            issue(
+              ['network', field, i],
+              `${net} is not a private network (${PRIVATE_NETWORKS.join(', ')}): relaying for public addresses makes an open relay; set network.allowPublicClientNetworks: true if your pods really use public addresses`,
+            );
+          }
+        });
+      }
     }
 
     const mynetworks = env.network.mynetworks ?? env.network.clusterCidrs;

@@ -46,6 +46,6 @@ export class PostfixRelay extends Construct {
       selector,
       target: { apiVersion: this.workload.apiVersion, kind: this.workload.kind, name: this.workload.name },
     });
-    this.monitoring = new RelayMonitoring(this, 'Monitoring', { config: env, metricsServiceLabels: this.services.metricsLabels });
+    this.monitoring = new RelayMonitoring(this, 'Monitoring', { config: env, metricsServiceSelector: this.services.metricsSelector });
   }
 }

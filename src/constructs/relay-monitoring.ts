@@ -13,8 +13,8 @@ import { PORT_NAMES } from './relay-pod';
 
 export interface RelayMonitoringProps {
   readonly config: EnvironmentConfig;
-  /** Labels of the metrics Service, which the ServiceMonitor selects. */
-  readonly metricsServiceLabels: Record<string, string>;
+  /** Labels the ServiceMonitor selects the metrics Service by (stable ones only). */
+  readonly metricsServiceSelector: Record<string, string>;
 }
 
 /** ServiceMonitor, PrometheusRule and the Grafana dashboard, each only when enabled. */
@@ -33,7 +33,7 @@ export class RelayMonitoring extends Construct {
       this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
         metadata: { name: RELAY_NAME, namespace: env.namespace, labels },
         spec: {
-          selector: { matchLabels: props.metricsServiceLabels },
+          selector: { matchLabels: props.metricsServiceSelector },
           namespaceSelector: { matchNames: [env.namespace] },
           endpoints: [
             {

@@ -44,6 +44,17 @@ export class RelayNetworkPolicy extends Construct {
           { protocol: 'TCP', port: IntOrString.fromNumber(53) },
         ],
       },
+      ...(env.network.dnsCidrs.length
+        ? [
+            {
+              to: env.network.dnsCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+              ports: [
+                { protocol: 'UDP', port: IntOrString.fromNumber(53) },
+                { protocol: 'TCP', port: IntOrString.fromNumber(53) },
+              ],
+            },
+          ]
+        : []),
       {
         // The relay lives outside the cluster: its port is never opened towards cluster networks.
         to: env.network.relayCidrs.map((cidr) => {

@@ -81,7 +81,10 @@ function postfixContainer(env: EnvironmentConfig): k8s.Container {
 
 function exporterContainer(env: EnvironmentConfig): k8s.Container {
   const m = env.metrics;
-  const http = { httpGet: { path: '/metrics', port: IntOrString.fromString(PORT_NAMES.metrics) } };
+  // TCP, not GET /metrics: a scrape walks the whole queue (showq), which is slow exactly when
+  // Gmail is down and the queue is long; pod readiness must never depend on it, or the relay
+  // would leave the Service when clients need it most.
+  const tcp = { tcpSocket: { port: IntOrString.fromString(PORT_NAMES.metrics) } };
   return {
     name: EXPORTER_CONTAINER,
     image: imageRef(m.image),
@@ -106,8 +109,8 @@ function exporterContainer(env: EnvironmentConfig): k8s.Container {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     },
-    livenessProbe: { ...http, initialDelaySeconds: 10, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
-    readinessProbe: { ...http, initialDelaySeconds: 5, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { ...tcp, initialDelaySeconds: 10, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 3 },
+    readinessProbe: { ...tcp, initialDelaySeconds: 5, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 3 },
     volumeMounts: [
       { name: VOLUMES.queue, mountPath: PATHS.queueDir, readOnly: true },
       { name: VOLUMES.log, mountPath: PATHS.logDir, readOnly: true },

@@ -18,8 +18,13 @@ export class RelayServices extends Construct {
   public readonly smtp: KubeService;
   public readonly headless: KubeService;
   public readonly metrics?: KubeService;
-  /** Labels of the metrics Service; the ServiceMonitor selects on them. */
+  /** Labels of the metrics Service. */
   public readonly metricsLabels: Record<string, string>;
+  /**
+   * The subset of `metricsLabels` the ServiceMonitor selects on: never `managed-by` or
+   * `part-of`, which Helm (and other tools) overwrite on every object they install.
+   */
+  public readonly metricsSelector: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: RelayServicesProps) {
     super(scope, id);
@@ -37,6 +42,7 @@ export class RelayServices extends Construct {
     });
 
     this.metricsLabels = commonLabels(env, 'metrics');
+    this.metricsSelector = { ...props.selector, 'app.kubernetes.io/component': 'metrics' };
     if (env.metrics.enabled) {
       this.metrics = new KubeService(this, 'Metrics', {
         metadata: { name: METRICS_SERVICE_NAME, namespace: env.namespace, labels: this.metricsLabels },

@@ -69,7 +69,7 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
     ],
 
     // Who may send what
-    ['smtpd_peername_lookup', 'yes'],
+    ['smtpd_peername_lookup', 'no', 'Pod IPs have no useful reverse DNS; a lookup per connection only delays the greeting when cluster DNS is slow.'],
     ['disable_vrfy_command', 'yes'],
     ['strict_rfc821_envelopes', 'no'],
     [

@@ -103,6 +103,24 @@ describe.each(ENVIRONMENTS)('environment %s', (name) => {
     expect(sm.spec.namespaceSelector).toEqual({ matchNames: [env.namespace] });
   });
 
+  it('keeps every selector working when a tool rewrites managed-by and part-of (Helm does)', () => {
+    const relabelled: K8sObject[] = objects.map((o) => ({
+      ...o,
+      metadata: { ...o.metadata, labels: { ...o.metadata.labels, 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/part-of': 'x' } },
+    }));
+    const sm = one(relabelled, 'ServiceMonitor');
+    expect(find(relabelled, 'Service').filter((s) => matches(sm.spec.selector.matchLabels, s.metadata.labels)).map((s) => s.metadata.name)).toEqual([
+      'postfix-relay-metrics',
+    ]);
+    for (const o of relabelled) {
+      const selector = o.spec?.selector?.matchLabels ?? o.spec?.podSelector?.matchLabels ?? o.spec?.selector;
+      if (selector && typeof selector === 'object') {
+        expect(Object.keys(selector), `${o.kind}/${o.metadata.name}`).not.toContain('app.kubernetes.io/managed-by');
+        expect(Object.keys(selector), `${o.kind}/${o.metadata.name}`).not.toContain('app.kubernetes.io/part-of');
+      }
+    }
+  });
+
   it('gives every container resources, probes and a locked-down security context', () => {
     for (const c of containers) {
       expect(c.resources.requests.cpu, c.name).toBeDefined();

@@ -482,8 +482,27 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'one replica with the default PDB', set: { replicas: 1 },
     expected: [
+      'replicas: 1 pod leaves the production relay down during every rollout and node drain: use at least 2 (or tier: development) (got 1)',
       'podDisruptionBudget.minAvailable: 1 must be below the minimum number of pods (1, replicas): otherwise no node can ever be drained',
     ],
+  },
+  {
+    title: 'a single production pod without a disruption budget', set: { replicas: 1, 'podDisruptionBudget.enabled': false },
+    expected: [
+      'replicas: 1 pod leaves the production relay down during every rollout and node drain: use at least 2 (or tier: development) (got 1)',
+      'podDisruptionBudget.enabled: false lets a node drain take every production relay pod at once: keep the PodDisruptionBudget on (got false)',
+    ],
+  },
+  {
+    title: 'a public client network', set: { 'network.clusterCidrs': ['0.0.0.0/1', '128.0.0.0/1'] },
+    expected: [
+      'network.clusterCidrs.0: 0.0.0.0/1 is not a private network (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7): relaying for public addresses makes an open relay; set network.allowPublicClientNetworks: true if your pods really use public addresses (got "0.0.0.0/1")',
+      'network.clusterCidrs.1: 128.0.0.0/1 is not a private network (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7): relaying for public addresses makes an open relay; set network.allowPublicClientNetworks: true if your pods really use public addresses (got "128.0.0.0/1")',
+    ],
+  },
+  {
+    title: 'the implicit-TLS port', set: { 'relay.port': 465 },
+    expected: ['relay.port: 465 is implicit TLS (SMTPS); this relay speaks STARTTLS: use 587 (the Gmail relay) or 25 (got 465)'],
   },
   {
     title: 'a topology rule Kubernetes does not know', set: { 'topologySpread.whenUnsatisfiable': 'Never' },
