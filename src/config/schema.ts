@@ -24,6 +24,15 @@ import {
  * file only states what differs.
  */
 
+/**
+ * Peak memory (PSS, MiB) of a relay pod's Postfix at full load, from per-process figures measured
+ * by the benchmark (docs/PERFORMANCE.md): smtpd 1.23, cleanup 0.68 (one each per client
+ * session), smtp 1.97 (one per relay connection), plus about 10 MiB of fixed daemons.
+ */
+export function estimatedPeakMemoryMiB(processLimit: number, relayConcurrency: number): number {
+  return processLimit * (1.23 + 0.68) + Math.min(processLimit, relayConcurrency) * 1.97 + 10;
+}
+
 /** RFC 1918, shared address space (RFC 6598) and IPv6 unique local addresses. */
 const PRIVATE_NETWORKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'];
 
@@ -227,6 +236,28 @@ export const environmentSchema = z
       })
       .strict()
       .describe('Mail identity and limits.'),
+    tuning: z
+      .object({
+        processLimit: z
+          .number()
+          .int()
+          .min(5)
+          .max(200)
+          .default(30)
+          .describe(
+            'default_process_limit: at most this many smtpd (and cleanup, smtp, tlsproxy) processes, about 1.3 MiB each. Clients beyond it wait in the listen queue instead of growing the pod towards its memory limit.',
+          ),
+        relayConcurrency: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(20)
+          .describe('Parallel (reused, TLS) connections to the relay: default_destination_concurrency_limit.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('Postfix process limits: they bound the memory of a pod under a burst of clients (docs/PERFORMANCE.md).'),
     queue: z
       .object({
         persistence: z
@@ -412,6 +443,22 @@ export const environmentSchema = z
       if (!env.podDisruptionBudget.enabled) {
         issue(['podDisruptionBudget', 'enabled'], `false lets a node drain take every ${env.tier} relay pod at once: keep the PodDisruptionBudget on`);
       }
+    }
+
+    const memLimit = env.resources.limits.memory;
+    if (isMemory(memLimit)) {
+      const estimate = estimatedPeakMemoryMiB(env.tuning.processLimit, env.tuning.relayConcurrency);
+      const limitMiB = memoryBytes(memLimit) / 1024 ** 2;
+      if (estimate > 0.8 * limitMiB) {
+        issue(
+          ['tuning', 'processLimit'],
+          `${env.tuning.processLimit} processes need about ${Math.round(estimate)} MiB at full load, over 80% of resources.limits.memory (${memLimit}): lower tuning.processLimit/relayConcurrency or raise the limit`,
+        );
+      }
+    }
+
+    if (env.tuning.relayConcurrency > env.tuning.processLimit) {
+      issue(['tuning', 'relayConcurrency'], `${env.tuning.relayConcurrency} is above tuning.processLimit (${env.tuning.processLimit}), which caps the smtp processes too`);
     }
 
     if (env.relay.port === 465) {

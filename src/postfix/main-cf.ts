@@ -95,6 +95,12 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
     ['message_size_limit', String(mail.messageSizeLimitBytes), 'The Gmail relay refuses about 25 MB and above.'],
     ['smtpd_recipient_limit', String(mail.maxRecipientsPerMessage)],
     ['smtp_destination_recipient_limit', String(mail.relayRecipientsPerTransaction), 'The Gmail relay takes at most 100 recipients per transaction.'],
+    [
+      'default_process_limit',
+      String(env.tuning.processLimit),
+      'Bounds memory under a burst of clients (about 1.3 MiB a process): further clients wait in the listen queue.',
+    ],
+    ['default_destination_concurrency_limit', String(env.tuning.relayConcurrency), 'Parallel TLS connections to the relay (all mail goes to one destination).'],
     ['anvil_rate_time_unit', '60s'],
     ['smtpd_client_connection_rate_limit', String(limits.connectionsPerMinute), '0 = unlimited.'],
     ['smtpd_client_message_rate_limit', String(limits.messagesPerMinute)],

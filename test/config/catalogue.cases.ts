@@ -33,7 +33,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a misspelt top-level field', set: { replica: 2 },
     expected: [
-      'replica: unknown field "replica" (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got 2)',
+      'replica: unknown field "replica" (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got 2)',
     ],
   },
   {
@@ -499,6 +499,16 @@ export const CASES: readonly BadConfigCase[] = [
       'network.clusterCidrs.0: 0.0.0.0/1 is not a private network (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7): relaying for public addresses makes an open relay; set network.allowPublicClientNetworks: true if your pods really use public addresses (got "0.0.0.0/1")',
       'network.clusterCidrs.1: 128.0.0.0/1 is not a private network (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7): relaying for public addresses makes an open relay; set network.allowPublicClientNetworks: true if your pods really use public addresses (got "128.0.0.0/1")',
     ],
+  },
+  {
+    title: 'more Postfix processes than the memory limit holds', set: { 'tuning.processLimit': 150, 'tuning.relayConcurrency': 50 },
+    expected: [
+      'tuning.processLimit: 150 processes need about 395 MiB at full load, over 80% of resources.limits.memory (256Mi): lower tuning.processLimit/relayConcurrency or raise the limit (got 150)',
+    ],
+  },
+  {
+    title: 'more relay connections than processes', set: { 'tuning.processLimit': 10, 'tuning.relayConcurrency': 20 },
+    expected: ['tuning.relayConcurrency: 20 is above tuning.processLimit (10), which caps the smtp processes too (got 20)'],
   },
   {
     title: 'the implicit-TLS port', set: { 'relay.port': 465 },

@@ -62,6 +62,11 @@ describe.each(ENVS)('main.cf for %s', (name) => {
     expect(p.get('inet_protocols')).toBe('ipv4');
   });
 
+  it('bounds the number of Postfix processes (memory) and of connections to the relay', () => {
+    expect(p.get('default_process_limit')).toBe(String(env.tuning.processLimit));
+    expect(p.get('default_destination_concurrency_limit')).toBe(String(env.tuning.relayConcurrency));
+  });
+
   it('serves and relays for the configured client networks only', () => {
     expect(p.get('mynetworks')).toBe(env.network.mynetworks.join(', '));
     expect(p.get('smtpd_relay_restrictions')).toBe('permit_mynetworks, reject_unauth_destination');
