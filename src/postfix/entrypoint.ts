@@ -50,6 +50,7 @@ tail_pid=''
 rotate_pid=''
 master_job=''
 stop_requested=0
+snapshot=''
 
 say() { printf 'entrypoint: %s\\n' "$*" >&2; }
 cleanup() {
@@ -57,6 +58,7 @@ cleanup() {
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   done
+  if [ -n "$snapshot" ]; then rm -rf "$snapshot"; fi
 }
 die() {
   say "FATAL: $*"
@@ -82,6 +84,15 @@ config_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd) || die "cannot find th
 if [ -d "$config_dir/..data" ]; then
   config_dir="$config_dir/..data"
 fi
+# Run on a private copy: the kubelet swaps a mounted ConfigMap in every running pod about a
+# minute after an apply, and new Postfix daemons would read the new main.cf at once, in every
+# replica, before the rolling update (driven by the config checksum) has checked it in one pod.
+snapshot=$(mktemp -d "\${TMPDIR:-/tmp}/postfix-config.XXXXXX") || die "cannot create a directory for the configuration copy"
+cp "$config_dir/main.cf" "$config_dir/master.cf" "$snapshot/" || die "cannot copy the configuration from $config_dir"
+chmod 0755 "$snapshot" || die "cannot set the mode of $snapshot"
+chmod 0644 "$snapshot/main.cf" "$snapshot/master.cf" || die "cannot set the modes of the files in $snapshot"
+say "running the configuration of $config_dir as loaded at start (copy in $snapshot)"
+config_dir=$snapshot
 # Every postfix command and daemon started below reads this directory, never /etc/postfix.
 MAIL_CONFIG=$config_dir
 export MAIL_CONFIG
