@@ -87,7 +87,7 @@ fi
 # Run on a private copy: the kubelet swaps a mounted ConfigMap in every running pod about a
 # minute after an apply, and new Postfix daemons would read the new main.cf at once, in every
 # replica, before the rolling update (driven by the config checksum) has checked it in one pod.
-snapshot=$(mktemp -d "\${TMPDIR:-/tmp}/postfix-config.XXXXXX") || die "cannot create a directory for the configuration copy"
+snapshot=$(mktemp -d -t postfix-config.XXXXXX) || die "cannot create a directory for the configuration copy"
 cp "$config_dir/main.cf" "$config_dir/master.cf" "$snapshot/" || die "cannot copy the configuration from $config_dir"
 chmod 0755 "$snapshot" || die "cannot set the mode of $snapshot"
 chmod 0644 "$snapshot/main.cf" "$snapshot/master.cf" || die "cannot set the modes of the files in $snapshot"
