@@ -343,8 +343,9 @@ send_test_message() {
     return 0
   fi
   local hint="see the replies above"
-  if grep -q '^RCPT 554' <<<"$output"; then hint="the relay refused to relay for this client: check network.mynetworks in environments/$env_name.yaml"; fi
-  if grep -q '^MAIL 5' <<<"$output" || grep -q '^RCPT 553' <<<"$output"; then hint="the sender was refused: use --from with an address in mail.allowedSenderDomains"; fi
+  # Postfix delays refusals to RCPT (smtpd_delay_reject): tell them apart by their text.
+  if grep -q 'Client host rejected' <<<"$output"; then hint="the relay refused this client: check network.mynetworks / network.clusterCidrs in environments/$env_name.yaml"; fi
+  if grep -q 'Sender address rejected' <<<"$output"; then hint="the sender was refused: use --from with an address in mail.allowedSenderDomains"; fi
   if grep -qi 'timed out\|connection refused\|Name or service not known' <<<"$output"; then hint="could not connect to service/$RELAY:25: are relay pods ready, and does namespace $namespace carry the access label of the NetworkPolicy?"; fi
   die "the test message was not accepted: $hint"
 }
