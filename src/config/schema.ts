@@ -220,6 +220,12 @@ export const environmentSchema = z
           .max(100, { message: 'must be at most 100 (the Gmail relay limit per transaction)' })
           .default(100)
           .describe('Recipients per SMTP transaction to the relay; Postfix splits larger messages.'),
+        holdRelayRefusals: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Turn the Gmail relay's refusals that mean a problem on our side (550 5.7.0 Mail relay denied: an unregistered egress IP; 5.4.5: a sender's daily limit) into 4xx, so that mail waits in the queue (and alerts fire) instead of bouncing.",
+          ),
         softBounce: z
           .boolean()
           .default(false)

@@ -122,8 +122,19 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
     ['maximal_queue_lifetime', postfixDuration(env.queue.maximalQueueLifetime)],
     ['bounce_queue_lifetime', '$maximal_queue_lifetime'],
   ];
+  if (mail.holdRelayRefusals) {
+    entries.push([
+      'smtp_reply_filter',
+      HOLD_RELAY_REFUSALS,
+      "Gmail's 550 5.7.0 (an egress IP not registered) and 5.4.5 (a sender's daily limit) are problems on our side: as 450 the mail waits in the queue and the alerts fire, instead of bouncing.",
+    ]);
+  }
   return entries;
 }
+
+/** Inline regexp table (Postfix 3.7+) that turns 5xx 5.7.0 / 5.4.5 replies into 450 4.7.0 / 4.4.5. */
+// `$$` is a literal `$` in main.cf (a single `$` starts a parameter expansion).
+export const HOLD_RELAY_REFUSALS = 'regexp:{ {/^5[0-9][0-9]([ -])5\\.(7\\.0|4\\.5)( .*)?$$/ 450$${1}4.$${2}$${3}} }';
 
 /** The rendered main.cf of an environment. */
 export function renderMainCf(env: EnvironmentConfig): string {

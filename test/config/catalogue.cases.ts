@@ -39,7 +39,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a misspelt nested field', set: { 'mail.hostName': 'mail.example.com' },
     expected: [
-      'mail.hostName: unknown field "hostName" (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, softBounce, rateLimits) (got "mail.example.com")',
+      'mail.hostName: unknown field "hostName" (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits) (got "mail.example.com")',
     ],
   },
   {

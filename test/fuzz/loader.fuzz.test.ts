@@ -87,6 +87,7 @@ const plausibleEnvironment: fc.Arbitrary<Json> = fc
         mynetworks: fc.option(fc.constantFrom(['10.244.0.0/16'], ['10.0.0.0/8'], ['172.16.0.0/16']), { nil: undefined }),
       }, { requiredKeys: ['clusterCidrs'] }),
       relay: fc.record({ tlsSecurityLevel: fc.constantFrom('secure', 'verify', 'encrypt'), allowUnverifiedTls: fc.boolean(), connectionReuse: fc.boolean(), ipVersion: fc.constantFrom('ipv4', 'all') }),
+      tuning: fc.record({ processLimit: fc.constantFrom(10, 15, 30), relayConcurrency: fc.constantFrom(5, 10) }),
       queue: fc.record({ persistence: fc.record({ enabled: fc.boolean() }) }),
       metrics: fc.record({ enabled: fc.boolean(), port: fc.constantFrom(8080, 9154, 2525) }),
       serviceMonitor: fc.record({ enabled: fc.boolean() }),

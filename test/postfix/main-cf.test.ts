@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile, parseEnvironment } from '../../src/config/load';
 import type { EnvironmentConfig } from '../../src/config/schema';
 import { PATHS } from '../../src/postfix/layout';
-import { mainCfEntries, overrideMainCf, postfixDuration, renderMainCf } from '../../src/postfix/main-cf';
+import { HOLD_RELAY_REFUSALS, mainCfEntries, overrideMainCf, postfixDuration, renderMainCf } from '../../src/postfix/main-cf';
 
 const ENVS = ['dev', 'staging', 'prod'] as const;
 const load = (name: string) => loadEnvironmentFile(`environments/${name}.yaml`);
@@ -60,6 +60,10 @@ describe.each(ENVS)('main.cf for %s', (name) => {
     expect(p.get('smtp_helo_name')).toBe('$myhostname');
     expect(p.get('mydomain')).toBe('bionicaisolutions.com');
     expect(p.get('inet_protocols')).toBe('ipv4');
+  });
+
+  it("holds Gmail's refusals that mean a problem on our side instead of bouncing them", () => {
+    expect(p.get('smtp_reply_filter')).toBe(env.mail.holdRelayRefusals ? HOLD_RELAY_REFUSALS : undefined);
   });
 
   it('bounds the number of Postfix processes (memory) and of connections to the relay', () => {

@@ -37,6 +37,8 @@ export interface SinkOptions {
   readonly port?: number;
   /** Recipients answered with 550 5.1.1 at RCPT (a permanent failure, e.g. to test bounces). */
   readonly rejectRecipients?: RegExp;
+  /** Recipients answered with a reply of your choice at RCPT (e.g. Gmail's 550 5.7.0 relay denial). */
+  readonly recipientReplies?: ReadonlyArray<{ readonly match: RegExp; readonly code: number; readonly text: string }>;
 }
 
 export interface Sink {
@@ -100,6 +102,8 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
           callback();
         },
         onRcptTo(address, _session, callback) {
+          const custom = options.recipientReplies?.find((r) => r.match.test(address.address));
+          if (custom) return callback(Object.assign(new Error(custom.text), { responseCode: custom.code }));
           if (options.rejectRecipients?.test(address.address)) {
             return callback(Object.assign(new Error('5.1.1 test sink: no such user'), { responseCode: 550 }));
           }
