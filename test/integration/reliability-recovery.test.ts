@@ -34,6 +34,7 @@ const COUNT = 12;
 /** The live-pod half of the documented procedure, with the pod paths as variables. */
 const REQUEUE_IN_LIVE_POD = `set -eu
 find "$RESCUE" -type f -exec mv {} "$QUEUE/hold/" \\;
+rm -rf "$RESCUE"
 postsuper -c "$CONFIG" -s
 postsuper -c "$CONFIG" -r ALL hold
 postqueue -c "$CONFIG" -f
@@ -84,7 +85,9 @@ describe.skipIf(!ready)('recovering mail left on the queue volume of a removed p
 
     // 3. The recovery: stream the queue directories out of the volume (tar, as `kubectl exec ... tar`
     // does between pods) into the live pod, then requeue them there.
-    const rescue = join(live.dir, 'rescue');
+    // Staged on the queue volume itself (the pod's /tmp is a small memory-backed emptyDir), so
+    // the final mv is a rename within one filesystem.
+    const rescue = join(live.queueDir, 'rescue');
     mkdirSync(rescue);
     const archive = execFileSync('tar', ['-C', removed.queueDir, '-cf', '-', 'deferred', 'active', 'incoming', 'hold'], { maxBuffer: 256 * 1024 * 1024 });
     // Deferred files carry their next retry time as mtime: tar warns that it lies in the future.
