@@ -24,10 +24,10 @@ interface CpuProfile {
 export async function profileSynth(root: string, appBundle: string, environmentsDir?: string): Promise<ProfileSummary> {
   const scratch = mkdtempSync(join(tmpdir(), 'bench-prof-'));
   try {
-    await run(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${scratch}`, '--cpu-prof-interval=200', appBundle], {
+    await run(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${scratch}`, '--cpu-prof-interval=1000', appBundle], {
       cwd: root,
       env: synthEnv(join(scratch, 'out'), environmentsDir),
-      timeoutMs: 600_000,
+      timeoutMs: 240_000,
     });
     const file = readdirSync(scratch).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('node --cpu-prof wrote no profile');
@@ -67,13 +67,18 @@ export function summarize(profile: CpuProfile, root: string): ProfileSummary {
   };
 }
 
+const APP_BUNDLE = 'app bundle: src/ and bundled packages';
+
+/** Older results named the bench's cache folder as if it were a package. */
+export const ownerLabel = (owner: string): string => (owner === '.cache' ? APP_BUNDLE : owner);
+
 /** The npm package a frame belongs to, "app" for the bundle, or V8's own categories. */
 function ownerOf(url: string, fn: string, root: string): string {
   if (!url) return fn.startsWith('(') ? fn : '(native)';
+  if (url.includes(`${root}/build/`) || url.includes('/.cache/email-server-bench/')) return APP_BUNDLE;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1] as string;
   if (url.startsWith('node:')) return 'node (built-in modules)';
-  if (url.includes(`${root}/build/`)) return 'app bundle (src/)';
   return shortUrl(url, root);
 }
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { outputSize, synthEnv } from './app';
+import { outputSize, packageScripts, synthEnv, type AppBundles } from './app';
 import { run } from './lib/proc';
 import { median, percentile } from './lib/stats';
 
@@ -26,6 +26,8 @@ export interface VariantResult {
   command: string;
   runsMs: number[];
   medianMs: number;
+  /** Median user + system CPU time (less sensitive to the neighbours than wall time). */
+  medianCpuMs: number;
   p90Ms: number;
   /** Median over rounds of (this run / the floor run just before it). */
   medianRatio: number;
@@ -35,21 +37,29 @@ export interface VariantResult {
 
 export interface SynthResult {
   rounds: number;
+  /** The package.json synth script that `npm run synth` runs. */
+  script: string;
+  /** Packages the app bundle loads from node_modules at run time. */
+  externals: string[];
   floor: VariantResult;
   variants: VariantResult[];
 }
 
-export function synthVariants(appBundle: string): Variant[] {
+export function synthVariants(root: string, app: AppBundles): Variant[] {
+  const script = packageScripts(root).synth ?? '';
   return [
-    { id: 'npm', label: '`npm run synth` (README: bundle, then run)', command: 'npm', args: ['run', '--silent', 'synth'], writes: true },
-    { id: 'node', label: '`node build/main.js` (already bundled)', command: process.execPath, args: [appBundle], writes: true },
+    { id: 'npm', label: `\`npm run synth\` (README; runs \`${script}\`)`, command: 'npm', args: ['run', '--silent', 'synth'], writes: true },
+    { id: 'node', label: 'the app already bundled (node, no npm, no bundling)', command: process.execPath, args: [app.current], writes: true },
     {
-      id: 'direct',
-      label: 'esbuild CLI + node, no npm (diagnostic)',
-      command: 'sh',
-      args: ['-c', `node_modules/.bin/esbuild src/main.ts --bundle --platform=node --target=node20 --packages=external --outfile=build/bench/direct.js --log-level=warning && exec node build/bench/direct.js`],
-      writes: true,
+      id: 'deps',
+      label: 'diagnostic: the floor plus loading every package the app requires',
+      command: process.execPath,
+      // The floor's own package first, so this is the floor plus everything else the app loads.
+      args: ['-e', ['cdk8s-plus-28', ...app.externals].map((m) => `require(${JSON.stringify(m)})`).join(';')],
+      writes: false,
     },
+    { id: 'direct', label: `diagnostic: the synth script without npm (\`${script}\`)`, command: 'sh', args: ['-c', script], writes: true },
+    ...(app.proposed ? [{ id: 'proposed', label: 'proposed: the app bundled with the changes listed at the top', command: process.execPath, args: [app.proposed], writes: true }] : []),
     { id: 'cdk8s', label: '`npx cdk8s synth` end to end', command: 'npx', args: ['cdk8s', 'synth', '--no-check-upgrade'], writes: true },
   ];
 }
@@ -62,10 +72,10 @@ const FLOOR: Variant = {
   writes: false,
 };
 
-export async function benchSynth(root: string, variants: Variant[], rounds: number, log: (s: string) => void): Promise<SynthResult> {
+export async function benchSynth(root: string, variants: Variant[], externals: string[], rounds: number, log: (s: string) => void): Promise<SynthResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'bench-synth-'));
-  const samples = new Map<string, { ms: number[]; rss: number[]; ratio: number[] }>();
-  for (const v of [FLOOR, ...variants]) samples.set(v.id, { ms: [], rss: [], ratio: [] });
+  const samples = new Map<string, { ms: number[]; cpu: number[]; rss: number[]; ratio: number[] }>();
+  for (const v of [FLOOR, ...variants]) samples.set(v.id, { ms: [], cpu: [], rss: [], ratio: [] });
   const outputs = new Map<string, { files: number; bytes: number }>();
   try {
     // Round 0 warms the page cache and npm's/npx's lookups; it is not counted.
@@ -85,9 +95,11 @@ export async function benchSynth(root: string, variants: Variant[], rounds: numb
         rmSync(outdir, { recursive: true, force: true });
         const f = samples.get(FLOOR.id)!;
         f.ms.push(floor.ms);
+        f.cpu.push(floor.cpuMs ?? NaN);
         f.rss.push(floor.maxRssKiB ?? NaN);
         const s = samples.get(v.id)!;
         s.ms.push(r.ms);
+        s.cpu.push(r.cpuMs ?? NaN);
         s.rss.push(r.maxRssKiB ?? NaN);
         s.ratio.push(r.ms / floor.ms);
       }
@@ -105,13 +117,14 @@ export async function benchSynth(root: string, variants: Variant[], rounds: numb
       command: [v.command === process.execPath ? 'node' : v.command, ...v.args].join(' '),
       runsMs: s.ms,
       medianMs: median(s.ms),
+      medianCpuMs: median(s.cpu),
       p90Ms: percentile(s.ms, 90),
       medianRatio: v.id === FLOOR.id ? 1 : median(s.ratio),
       maxRssMiB: Math.max(...s.rss) / 1024,
       ...(out ? { output: out } : {}),
     };
   };
-  return { rounds, floor: summarize(FLOOR), variants: variants.map(summarize) };
+  return { rounds, script: packageScripts(root).synth ?? '', externals, floor: summarize(FLOOR), variants: variants.map(summarize) };
 }
 
 const last = (values: number[]): number => values[values.length - 1] ?? NaN;

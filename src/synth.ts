@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, type Chart } from 'cdk8s';
 import { loadEnvironments } from './config/load';
 import type { EnvironmentConfig } from './config/schema';
@@ -24,7 +26,8 @@ export class ValidationError extends Error {
 
 /** Builds one chart per environment in a fresh App (no files written). */
 export function buildApp(environments: readonly EnvironmentConfig[]): { app: App; charts: Map<EnvironmentConfig, Chart> } {
-  const app = new App({ outdir: 'unused' });
+  // We never call app.synth() (src/output writes dist/); should anyone, it writes nowhere near the repo.
+  const app = new App({ outdir: join(tmpdir(), 'email-server-cdk8s-app') });
   const charts = new Map<EnvironmentConfig, Chart>();
   for (const env of environments) charts.set(env, new EnvironmentChart(app, env.name, { config: env }));
   return { app, charts };

@@ -61,6 +61,10 @@ export class LoadMonitor {
   stop(): LoadSummary {
     if (this.timer) clearInterval(this.timer);
     this.sample();
+    return this.summary();
+  }
+
+  summary(): LoadSummary {
     const loads = this.samples.map((s) => s.load1);
     const busy = this.samples.slice(1).map((s) => s.busy);
     return {

@@ -11,8 +11,22 @@ export interface RunResult {
   ms: number;
   /** Largest max-RSS of the command and the children it waited for (GNU time %M), in KiB. */
   maxRssKiB: number | undefined;
+  /** User + system CPU time of the command and its children (GNU time %U + %S), in ms. */
+  cpuMs: number | undefined;
   stdout: string;
   stderr: string;
+}
+
+/** A command that exited non-zero; keeps its whole output for whoever wants to read it. */
+export class RunError extends Error {
+  constructor(
+    message: string,
+    readonly ms: number,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface RunOptions {
@@ -30,20 +44,24 @@ export async function run(command: string, args: readonly string[], options: Run
   const scratch = mkdtempSync(join(tmpdir(), 'bench-time-'));
   const timeFile = join(scratch, 'rss');
   const wrapped = existsSync(TIME);
-  const [file, argv] = wrapped ? [TIME, ['-f', '%M', '-o', timeFile, command, ...args]] : [command, [...args]];
+  const [file, argv] = wrapped ? [TIME, ['-f', '%M %U %S', '-o', timeFile, command, ...args]] : [command, [...args]];
   try {
     const started = process.hrtime.bigint();
     const { code, signal, stdout, stderr } = await new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
       (resolve, reject) => {
-        const child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+        // Its own process group, so a timeout kills the command and everything it started.
+        const child = spawn(file, argv, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        const group = child.pid;
+        if (group) groups.add(group);
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         child.stdout.on('data', (d: Buffer) => out.push(d));
         child.stderr.on('data', (d: Buffer) => err.push(d));
-        const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+        const timer = options.timeoutMs ? setTimeout(() => killGroup(group), options.timeoutMs) : undefined;
         child.on('error', reject);
         child.on('close', (c, s) => {
           if (timer) clearTimeout(timer);
+          if (group) groups.delete(group);
           resolve({ code: c, signal: s, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
         });
       },
@@ -51,18 +69,36 @@ export async function run(command: string, args: readonly string[], options: Run
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     if (code !== 0) {
       const tail = (stderr || stdout).trim().split('\n').slice(-15).join('\n');
-      throw new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}) after ${ms.toFixed(0)} ms:\n${tail}`);
+      throw new RunError(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}) after ${ms.toFixed(0)} ms:\n${tail}`, ms, stdout, stderr);
     }
     let maxRssKiB: number | undefined;
+    let cpuMs: number | undefined;
     if (wrapped && existsSync(timeFile)) {
-      const value = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
-      maxRssKiB = Number.isFinite(value) ? value : undefined;
+      const [rss, user, sys] = (readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
+      maxRssKiB = Number.isFinite(rss) ? rss : undefined;
+      cpuMs = Number.isFinite(user) && Number.isFinite(sys) ? (user! + sys!) * 1000 : undefined;
     }
-    return { ms, maxRssKiB, stdout, stderr };
+    return { ms, maxRssKiB, cpuMs, stdout, stderr };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
+
+const groups = new Set<number>();
+
+function killGroup(pgid: number | undefined): void {
+  if (!pgid) return;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+// A bench stopped half-way leaves no synth or suite running behind it.
+process.once('exit', () => {
+  for (const g of groups) killGroup(g);
+});
 
 /** Output of a quick command, or '' when it fails (for the machine description). */
 export async function capture(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {

@@ -22,6 +22,8 @@ export interface LoadOptions {
   tls?: { ca: string; servername: string };
   /** Prefix of the Message-IDs, so a sink can tell runs apart. */
   runId: string;
+  /** Source address of each client (index = client number); the system's choice when missing. */
+  localAddresses?: string[];
 }
 
 export interface LoadResult {
@@ -53,7 +55,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const deadline = started + o.deadlineMs;
   const note = (problem: string) => (firstProblem ??= problem);
 
-  const worker = async (): Promise<void> => {
+  const worker = async (_: unknown, index: number): Promise<void> => {
+    const localAddress = o.localAddresses?.[index];
     while (next < o.messages && performance.now() < deadline) {
       const batch = Math.min(perConnection, o.messages - next);
       const first = next;
@@ -61,7 +64,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       let t0 = performance.now();
       let session: SmtpSession | undefined;
       try {
-        session = await SmtpSession.open(o.host, o.port, 30_000);
+        session = await SmtpSession.open(o.host, o.port, 30_000, localAddress);
         await session.ehlo(o.ehloName);
         if (o.tls) await session.startTls(o.tls.ca, o.tls.servername, o.ehloName);
         for (let i = 0; i < batch; i++) {

@@ -8,7 +8,7 @@ export class SinkProcess {
     readonly port: number,
   ) {}
 
-  static async start(script: string, key: string, cert: string): Promise<SinkProcess> {
+  static async start(script: string, key: string, cert: string, replyDelayMs = 0): Promise<SinkProcess> {
     const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the bench sink did not start in 10 s')), 10_000);
@@ -19,9 +19,13 @@ export class SinkProcess {
           resolve(m.port);
         }
       });
-      child.send({ type: 'start', key, cert });
+      child.send({ type: 'start', key, cert, replyDelayMs });
     });
     return new SinkProcess(child, port);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
   }
 
   stats(): Promise<SinkStats> {

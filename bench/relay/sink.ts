@@ -25,6 +25,11 @@ export interface SinkStats {
 export interface SinkOptions {
   key: string;
   cert: string;
+  /**
+   * Delay before every reply (ms), to stand in for the round trip to a relay on the internet: a
+   * pipelined group of commands costs one delay, as it costs one round trip. 0 = loopback speed.
+   */
+  replyDelayMs?: number;
   host?: string;
   port?: number;
 }
@@ -62,6 +67,14 @@ export class FastSink {
     plain.on('close', () => this.sockets.delete(plain));
     plain.on('error', () => plain.destroy());
     let socket: Socket = plain;
+    const delay = this.options.replyDelayMs ?? 0;
+    // Replies go to the socket current when they were produced (STARTTLS swaps it).
+    const send = (text: string, end = false): void => {
+      const target = socket;
+      const write = () => (end ? target.end(text) : target.write(text));
+      if (delay > 0) setTimeout(write, delay);
+      else write();
+    };
     let tls = false;
     let inData = false;
     let buffer = '';
@@ -98,7 +111,7 @@ export class FastSink {
           if (this.stats.ehloNames.length < 20 && !this.stats.ehloNames.includes(name)) this.stats.ehloNames.push(name);
           out += verb === 'HELO' ? '250 sink\r\n' : `250-sink\r\n250-PIPELINING\r\n250-SIZE 52428800\r\n${tls ? '' : '250-STARTTLS\r\n'}250 8BITMIME\r\n`;
         } else if (verb === 'STAR' && !tls) {
-          socket.write(out + '220 2.0.0 Ready to start TLS\r\n');
+          send(out + '220 2.0.0 Ready to start TLS\r\n');
           out = '';
           socket.removeListener('data', onData);
           const secure = new TLSSocket(plain, { isServer: true, secureContext: this.context });
@@ -116,26 +129,26 @@ export class FastSink {
           inData = true;
           tail = '\r\n';
         } else if (verb === 'QUIT') {
-          socket.end(out + '221 2.0.0 Bye\r\n');
+          send(out + '221 2.0.0 Bye\r\n', true);
           return;
         } else {
           out += '502 5.5.2 Error: command not recognized\r\n';
         }
       }
-      if (out) socket.write(out);
+      if (out) send(out);
     };
 
     socket.on('data', onData);
-    socket.write('220 smtp-relay.gmail.com ESMTP bench sink\r\n');
+    send('220 smtp-relay.gmail.com ESMTP bench sink\r\n');
   }
 }
 
-/** Child-process entry: `{ key, cert }` in, `{ port }` out, then `stats` requests answered with SinkStats. */
+/** Child-process entry: `{ key, cert, replyDelayMs }` in, `{ port }` out, then `stats` requests answered with SinkStats. */
 export function serveOverIpc(): void {
   let sink: FastSink | undefined;
-  process.on('message', async (msg: { type: string; key?: string; cert?: string }) => {
+  process.on('message', async (msg: { type: string; key?: string; cert?: string; replyDelayMs?: number }) => {
     if (msg.type === 'start' && msg.key && msg.cert) {
-      sink = new FastSink({ key: msg.key, cert: msg.cert });
+      sink = new FastSink({ key: msg.key, cert: msg.cert, replyDelayMs: msg.replyDelayMs ?? 0 });
       const port = await sink.listen();
       process.send?.({ type: 'started', port });
     } else if (msg.type === 'stats') {

@@ -16,8 +16,8 @@ export class SmtpSession {
     this.attach(socket);
   }
 
-  static async open(host: string, port: number, timeoutMs: number): Promise<SmtpSession> {
-    const socket = connect({ host, port });
+  static async open(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<SmtpSession> {
+    const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     socket.setNoDelay(true);
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer from ${host}:${port} in ${timeoutMs} ms`)));
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,142 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchDir, bundleApp } from './app';
+import { describeMachine, LoadMonitor } from './lib/machine';
+import { profileSynth } from './profile';
+import { renderReport } from './report/markdown';
+import type { BenchResults } from './results';
+import type { RelayResult } from './relay/types';
+import { benchScale, generateEnvironments } from './scale';
+import { benchSynth, synthVariants } from './synth';
+import { timeSuite } from './tests';
+
+/**
+ * `npm run bench`: synth against the floor, synth at scale, relay throughput on real Postfix and
+ * the test suites' wall time, in one run; writes docs/PERFORMANCE.md and its chart.
+ *
+ * Flags: --only=synth,scale,relay,tests   run some sections (the others are marked not measured)
+ *        --quick                           fewer rounds and messages (to try the bench, not to publish);
+ *                                          results only in the cache folder unless --write-doc
+ *        --integration                     also time the integration suite (about 3.5 minutes more)
+ *        --relay-configs=prod,stock@wan    only these relay configurations (and no sink-alone runs)
+ *        --report-only                     re-render the doc from node_modules/.cache/email-server-bench/results.json
+ */
+
+export interface Launch {
+  root: string;
+  argv: string[];
+  sinkScript: string;
+  relayScript?: string;
+  relayBuildError?: string;
+}
+
+type RelayModule = {
+  runRelayBench: (o: { root: string; sinkScript: string; quick: boolean; log: (s: string) => void; only?: string[] }) => Promise<RelayResult>;
+};
+
+const SECTIONS = ['synth', 'scale', 'relay', 'tests'] as const;
+
+export async function main(launch: Launch): Promise<void> {
+  const { root, argv } = launch;
+  const flag = (name: string) => argv.includes(`--${name}`);
+  const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const resultsFile = join(benchDir(root), 'results.json');
+  const docFile = join(root, 'docs', 'PERFORMANCE.md');
+  const chartFile = join(root, 'docs', 'performance-throughput.svg');
+
+  if (flag('report-only')) {
+    const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
+    writeReport(results, docFile, chartFile);
+    return;
+  }
+
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
+  const only = new Set((value('only') ?? SECTIONS.join(',')).split(','));
+  const quick = flag('quick');
+  const log = (s: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+  const monitor = new LoadMonitor();
+  monitor.start();
+  const startedAt = new Date().toISOString();
+  const results: BenchResults = {
+    startedAt,
+    finishedAt: startedAt,
+    argv,
+    machine: await describeMachine(root),
+    load: monitor.summary(),
+    skipped: {},
+  };
+  for (const s of SECTIONS) if (!only.has(s)) results.skipped[s] = `not selected (--only=${[...only].join(',')})`;
+
+  log(`bundling src/main.ts into ${benchDir(root)}: as the synth script does, and with the proposed changes`);
+  const app = await bundleApp(root);
+  results.proposals = app.proposals;
+
+  if (only.has('synth')) {
+    log('synth: interleaved against the floor');
+    const synth = await benchSynth(root, synthVariants(root, app), app.externals, quick ? 3 : 8, log);
+    log('synth: CPU profile of the bundled app (3 environments)');
+    results.synth = { ...synth, profile: await profileSynth(root, app.current) };
+  }
+
+  if (only.has('scale')) {
+    log('scale: 10, 100 and 500 generated environments');
+    const apps = [{ id: 'current', label: 'the app as it is', bundle: app.current }, ...(app.proposed ? [{ id: 'proposed', label: 'with the proposed changes', bundle: app.proposed }] : [])];
+    const scale = await benchScale(root, apps, [10, 100, 500], quick ? 1 : 3, quick ? 30_000 : 60_000, log);
+    const dir = mkdtempSync(join(tmpdir(), 'bench-prof-envs-'));
+    try {
+      // Profile the largest size the app as it is finished (a quadratic app would not finish 500).
+      const current = scale.series.find((v) => v.id === 'current')!;
+      const size = [...current.points].reverse().find((p) => !p.timedOut)?.environments ?? 10;
+      generateEnvironments(root, join(dir, 'envs'), size);
+      log(`scale: CPU profile of a ${size}-environment synth`);
+      results.scale = {
+        ...scale,
+        profiles: [{ title: `CPU profile of a ${size}-environment synth (the app as it is)`, environments: size, profile: await profileSynth(root, app.current, join(dir, 'envs')) }],
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  if (only.has('relay')) {
+    if (!launch.relayScript) {
+      results.skipped.relay = `the relay bench did not build (does test/integration/harness exist yet?): ${launch.relayBuildError ?? 'unknown error'}`;
+      log(`relay: SKIPPED: ${results.skipped.relay}`);
+    } else {
+      // Built separately by run.mjs: it imports the integration harness, which may not build yet.
+      const relay = require(launch.relayScript) as RelayModule;
+      const configs = value('relay-configs')?.split(',').filter(Boolean);
+      results.relay = await relay.runRelayBench({ root, sinkScript: launch.sinkScript, quick, log, ...(configs ? { only: configs } : {}) });
+    }
+  }
+
+  if (only.has('tests')) {
+    results.tests = [await timeSuite(root, 'unit', log)];
+    if (flag('integration')) results.tests.push(await timeSuite(root, 'integration', log));
+    else results.skipped.integration = 'the integration suite is timed only with `npm run bench -- --integration` (it takes minutes)';
+  }
+
+  results.finishedAt = new Date().toISOString();
+  results.load = monitor.stop();
+  mkdirSync(benchDir(root), { recursive: true });
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  if (quick && !flag('write-doc')) {
+    log(`--quick: results in ${resultsFile}; docs/PERFORMANCE.md left alone (add --write-doc to overwrite it)`);
+    return;
+  }
+  const markdown = writeReport(results, docFile, chartFile);
+  log(`wrote ${docFile} and ${chartFile}`);
+  // The goals table on the console too, for CI logs.
+  const goals = markdown.split('\n## ')[1]?.split('\n').filter((l) => l.startsWith('|')) ?? [];
+  process.stdout.write(`${goals.join('\n')}\n`);
+}
+
+function writeReport(results: BenchResults, docFile: string, chartFile: string): string {
+  const { markdown, svg } = renderReport(results);
+  mkdirSync(join(docFile, '..'), { recursive: true });
+  writeFileSync(docFile, markdown);
+  // Only a run with the relay section has a chart (and only then does the doc show it).
+  if (svg) writeFileSync(chartFile, svg);
+  return markdown;
+}

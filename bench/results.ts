@@ -1,0 +1,33 @@
+import type { Proposal } from './app';
+import type { LoadSummary, Machine } from './lib/machine';
+import type { ProfileSummary } from './profile';
+import type { RelayResult } from './relay/types';
+import type { ScaleResult } from './scale';
+import type { SynthResult } from './synth';
+import type { SuiteTiming } from './tests';
+
+/** Everything one `npm run bench` measured; saved as node_modules/.cache/email-server-bench/results.json and rendered into docs/PERFORMANCE.md. */
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  argv: string[];
+  machine: Machine;
+  load: LoadSummary;
+  synth?: SynthResult & { profile?: ProfileSummary };
+  scale?: ScaleResult & { profiles?: { title: string; environments: number; profile: ProfileSummary }[] };
+  /** Changes the bench measures in its "proposed" bundle. */
+  proposals?: Proposal[];
+  relay?: RelayResult;
+  tests?: SuiteTiming[];
+  /** Section name -> why it was not measured in this run. */
+  skipped: Record<string, string>;
+}
+
+/** The goals of issue 8. */
+export const GOALS = {
+  synthRatio: 3.0,
+  msPerEnvironment: 10,
+  prodOverStock: 3.0,
+  prodOverCeiling: 0.8,
+  memoryShareOfLimit: 0.5,
+} as const;
