@@ -125,12 +125,13 @@ chmod 0700 "$data_dir" || die "cannot set the mode of $data_dir"
 chmod 0750 "$log_dir" || die "cannot set the mode of $log_dir"
 chmod 0640 "$log_file" || die "cannot set the mode of $log_file"
 chown root:root "$queue_dir" || die "cannot set the owner of $queue_dir"
-chown "$mail_owner" "$data_dir" || die "cannot give $data_dir to $mail_owner"
-chown "root:$monitor_gid" "$log_dir" "$log_file" || die "cannot give $log_file to group $monitor_gid"
 # The preStop drain fills this table to refuse new mail; a restarted container accepts again
 # (the kubelet runs preStop before a liveness restart too, and the emptyDir survives it).
-: >"$data_dir/${DRAIN_REFUSE_TABLE}" || die "cannot create $data_dir/${DRAIN_REFUSE_TABLE}"
-chown "$mail_owner" "$data_dir/${DRAIN_REFUSE_TABLE}" || die "cannot give $data_dir/${DRAIN_REFUSE_TABLE} to $mail_owner"
+# Created before data_dir goes to mail_owner (root needs no DAC_OVERRIDE for it then); printf,
+# not ':', because a failed redirection of a special builtin would end the script silently.
+printf '' >"$data_dir/${DRAIN_REFUSE_TABLE}" || die "cannot create $data_dir/${DRAIN_REFUSE_TABLE}"
+chown "$mail_owner" "$data_dir/${DRAIN_REFUSE_TABLE}" "$data_dir" || die "cannot give $data_dir and its drain table to $mail_owner"
+chown "root:$monitor_gid" "$log_dir" "$log_file" || die "cannot give $log_file to group $monitor_gid"
 
 # A queue kept on a volume still has public/ in the monitor group from the last run (step 5):
 # hand it back to Postfix' own group so the start-up checks stay quiet, and drop the old showq

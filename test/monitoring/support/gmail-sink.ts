@@ -2,8 +2,9 @@
  * A STARTTLS stand-in for smtp-relay.gmail.com that answers like Google does, chosen by the
  * recipient's local part, so one Postfix run produces every outcome the alerts watch:
  *   deliver@...   250
- *   denied@...    550 5.7.0 Mail relay denied            (bounced, dsn 5.7.0)
- *   daily@...     550 5.4.5 Daily SMTP relay limit ...   (bounced, dsn 5.4.5)
+ *   denied@...    550 5.7.0 Mail relay denied            (held as 4.7.0 by mail.holdRelayRefusals)
+ *   daily@...     550 5.4.5 Daily SMTP relay limit ...   (held as 4.4.5 by mail.holdRelayRefusals)
+ *   toobig@...    552 5.3.4 message size limits          (bounced, dsn 5.3.4)
  *   ratelimit@... 450 4.2.1 ... try again later          (deferred, dsn 4.2.1)
  * `tls` picks the certificate: the relay's (verifies), one for another name (Postfix at
  * `secure` defers with 4.7.5), or none (STARTTLS not offered: 4.7.4).
@@ -23,6 +24,7 @@ export interface GmailSink {
 const REPLIES: Record<string, { code: number; text: string }> = {
   denied: { code: 550, text: '5.7.0 Mail relay denied [127.0.0.1]. Invalid credentials for relay for one of the domains in: example.com' },
   daily: { code: 550, text: '5.4.5 Daily SMTP relay limit exceeded for user. For more information, go to support.google.com' },
+  toobig: { code: 552, text: "5.3.4 Your message exceeded Google's message size limits. For more information, go to support.google.com" },
   ratelimit: { code: 450, text: '4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages' },
 };
 
