@@ -14,8 +14,14 @@ export interface ConfigProblem {
 
 /** Raised when environment files are invalid; `message` lists every problem, one a line. */
 export class ConfigError extends Error {
-  constructor(readonly problems: readonly ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    // One problem a line: a YAML key can itself be a multi-line mapping (`? {...}`).
+    const oneLine = (text: string) => text.replace(/\r?\n\s*/g, ' ');
+    const flat = problems.map((p) => ({ ...p, path: oneLine(p.path), message: oneLine(p.message) }));
+    super(flat.map(formatProblem).join('\n'));
+    this.problems = flat;
     this.name = 'ConfigError';
   }
 }

@@ -11,7 +11,7 @@ import { renderEnvironments, synthesize } from '../../src/synth';
  * Property: whatever a user does to a valid environment file (delete or replace fields, wrong
  * types, out-of-range numbers, bad strings, unknown keys, broken YAML), the loader either accepts
  * it or throws a ConfigError whose every line names the file and a field; synth writes nothing.
- * Set FUZZ_SEED to replay a failure fast-check reported.
+ * Set FUZZ_SEED to replay a failure fast-check reported (CI=true uses a fixed seed).
  */
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -179,7 +179,10 @@ function checkNoOutput(envDir: string, outdir: string, dir: string): void {
   expect(readdirSync(dir)).toEqual(['environments']);
 }
 
-const seed = process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {};
+// Locally every run explores new cases; CI replays a fixed seed so that a landing is never
+// decided by the luck of the draw (new findings come from local runs, replayed with FUZZ_SEED).
+const CI_SEED = 20261128;
+const seed = process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : process.env.CI ? { seed: CI_SEED } : {};
 
 describe('fuzzing the environment loader', () => {
   it('the bases are valid', () => {
