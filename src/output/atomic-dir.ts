@@ -21,10 +21,15 @@ export function replaceDir(outdir: string, files: ReadonlyMap<string, string>): 
   rmSync(staging, { recursive: true, force: true });
   try {
     mkdirSync(staging);
+    const made = new Set([staging]); // one mkdir per folder, not per file
     for (const [path, content] of files) {
       if (path.startsWith('/') || path.split('/').includes('..')) throw new Error(`refusing to write outside ${outdir}: ${path}`);
       const full = join(staging, path);
-      mkdirSync(dirname(full), { recursive: true });
+      const dir = dirname(full);
+      if (!made.has(dir)) {
+        mkdirSync(dir, { recursive: true });
+        made.add(dir);
+      }
       writeFileSync(full, content);
     }
   } catch (err) {

@@ -57,9 +57,9 @@ export function helmChart(env: EnvironmentConfig, files: readonly ManifestFile[]
   );
   out.set(`${root}/templates/${NAMESPACE_GUARD}`, namespaceGuard(env.namespace));
   out.set(`${root}/templates/NOTES.txt`, escapeGoTemplate(notes(env, files)));
-  for (const { file, object } of files) {
+  for (const { file, object, yaml } of files) {
     if (object.kind === 'Namespace' && (object.metadata as { name?: unknown } | undefined)?.name === env.namespace) continue;
-    out.set(`${root}/templates/${file}`, escapeGoTemplate(toYaml(object)));
+    out.set(`${root}/templates/${file}`, escapeGoTemplate(yaml));
   }
   return out;
 }

@@ -4,8 +4,7 @@ import { replaceDir } from './atomic-dir';
 import { helmChart } from './helm-chart';
 import { kustomization } from './kustomization';
 import { ARGOCD_DIR, KUSTOMIZATION_FILE, RESERVED_DIRS } from './layout';
-import { manifestFiles } from './manifest-files';
-import { toYaml } from './yaml';
+import { manifestFiles, type ManifestFile } from './manifest-files';
 
 /** The synthesized objects of one environment, as `chart.toJson()` returns them. */
 export interface EnvironmentManifests {
@@ -31,7 +30,7 @@ export function renderDist(manifests: readonly EnvironmentManifests[], options: 
   const out = new Map<string, string>();
   const names = new Set<string>();
   const envs = [...manifests].sort((a, b) => (a.env.name < b.env.name ? -1 : a.env.name > b.env.name ? 1 : 0));
-  const applications: { file: string; object: Record<string, unknown> }[] = [];
+  const applications: ManifestFile[] = [];
 
   for (const { env, objects } of envs) {
     const where = `environments/${env.name}.yaml`;
@@ -43,7 +42,7 @@ export function renderDist(manifests: readonly EnvironmentManifests[], options: 
     if (!objects.length) throw new Error(`${where}: the chart produced no objects`);
 
     const files = manifestFiles(objects, where);
-    for (const { file, object } of files) out.set(`${env.name}/${file}`, toYaml(object));
+    for (const { file, yaml } of files) out.set(`${env.name}/${file}`, yaml);
     const k = kustomization(
       files.map((f) => f.file),
       [
@@ -60,7 +59,7 @@ export function renderDist(manifests: readonly EnvironmentManifests[], options: 
   }
 
   if (applications.length) {
-    for (const { file, object } of applications) out.set(`${ARGOCD_DIR}/${file}`, toYaml(object));
+    for (const { file, yaml } of applications) out.set(`${ARGOCD_DIR}/${file}`, yaml);
     const k = kustomization(
       applications.map((a) => a.file).sort(),
       [

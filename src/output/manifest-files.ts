@@ -1,7 +1,10 @@
-/** A Kubernetes object and the file it is written to. */
+import { toYaml } from './yaml';
+
+/** A Kubernetes object, the file it is written to, and its YAML (serialized once, for every format). */
 export interface ManifestFile {
   readonly file: string;
   readonly object: Record<string, unknown>;
+  readonly yaml: string;
 }
 
 /** Identity of an object as the API server sees it. */
@@ -64,12 +67,13 @@ export function manifestFiles(objects: readonly Record<string, unknown>[], where
       const group = r.apiVersion.includes('/') ? r.apiVersion.split('/')[0]! : 'core';
       stem = `${r.kind.toLowerCase()}.${group}-${r.name}${r.namespace ? `.${r.namespace}` : ''}`;
     }
-    return { file: `${FIRST_KINDS.has(r.kind) ? '00-' : ''}${stem}.yaml`, object: objects[i]! };
+    return { file: `${FIRST_KINDS.has(r.kind) ? '00-' : ''}${stem}.yaml`, object: objects[i]!, yaml: '' };
   });
   const names = new Set<string>();
   for (const f of files) {
     if (names.has(f.file)) throw new Error(`${where}: two objects would both be written to ${f.file}`);
     names.add(f.file);
   }
-  return files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  // Serialized only once every name is known to be valid and unique.
+  return files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map((f) => ({ ...f, yaml: toYaml(f.object) }));
 }

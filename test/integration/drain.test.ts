@@ -93,7 +93,7 @@ describe.skipIf(!ready)('preStop drain on real Postfix', () => {
     const drain = await runDrain(pf, env);
 
     expect(drain.code).toBe(0);
-    expect(drain.ms).toBeLessThan(3_000);
+    expect(drain.ms).toBeLessThan((DRAIN_MIN_SECONDS - 1) * 1000); // it skipped the minimum wait
     // Without showq the drain reads the queue directories themselves.
     expect(drain.log).toMatch(/Postfix is not running: 3 message\(s\) remain \(0 on hold\)/);
     for (const id of ids) expect(drain.log).toContain(id);
@@ -107,7 +107,8 @@ describe.skipIf(!ready)('preStop drain on real Postfix', () => {
     expect(drain.code).toBe(0);
     // Whole seconds (date +%s): the minimum ends within the second before it.
     expect(drain.ms).toBeGreaterThanOrEqual((DRAIN_MIN_SECONDS - 1) * 1000);
-    expect(drain.ms).toBeLessThan((DRAIN_MIN_SECONDS + 3) * 1000);
+    // Well short of the 20 s deadline; the slack is for a loaded CI machine.
+    expect(drain.ms).toBeLessThan((DRAIN_MIN_SECONDS + 8) * 1000);
     expect(drain.log).toMatch(/done after \d+ s: the queue is empty/);
     expect(drain.log).not.toMatch(/warning/);
   });
@@ -165,7 +166,7 @@ describe.skipIf(!ready)('preStop drain on real Postfix', () => {
     expect(drain.code).toBe(0);
     // The script counts whole seconds (date +%s): it ends within the last second before its deadline.
     expect(drain.ms).toBeGreaterThanOrEqual((deadline - 1) * 1000);
-    expect(drain.ms).toBeLessThan((deadline + 4) * 1000);
+    expect(drain.ms).toBeLessThan((deadline + 8) * 1000); // slack for a loaded CI machine
     expect(drain.log).toMatch(new RegExp(`deadline of ${deadline} s reached: 6 message\\(s\\) remain \\(0 on hold\\)`));
     // prod keeps its queue on a volume: the log says where the mail went.
     expect(drain.log).toMatch(/they stay on this pod's queue volume/);

@@ -29,7 +29,7 @@ describe.skipIf(!ready)('the postfix container health checks (prod)', () => {
 
   it('answers while Postfix serves, and fails once the master has died', async () => {
     expect(await canConnect('127.0.0.1', pf.port)).toBe(true);
-    pf.kill(); // a crash: the master and its children die at once
+    await pf.crash(); // the master and its children die at once
     await waitFor('the smtp port to close', async () => !(await canConnect('127.0.0.1', pf.port)), { timeoutMs: 20_000 });
     expect(await canConnect('127.0.0.1', pf.port)).toBe(false);
   });

@@ -133,8 +133,7 @@ describe.skipIf(!ready)('a crash loses no accepted mail (prod)', () => {
       const r = await sendWithNodemailer(first, { from: 'a@bionicaisolutions.com', to: ['x@example.com'], subject });
       expect(r.code, r.response).toBe(250); // 250 = Postfix has the message on disk
     }
-    first.kill(); // what a node or OOM kill does to the container: no graceful stop
-    await first.exited;
+    await first.crash(); // what a node or OOM kill does to the container: no graceful stop
 
     // Same volumes (queue on a PVC in prod), new container. The relay stays down until the queue is
     // counted: at start-up qmgr retries at once whatever the kill caught in incoming/ or active/.

@@ -38,7 +38,7 @@
  */
 export { requireTool, findTool } from './tools';
 export { waitFor, sleep } from './wait';
-export { descendants, isAlive, processGroupMembers } from './processes';
+export { descendants, isAlive, isRunning, processGroupMembers } from './processes';
 export { freePort, canConnect, smtpConversation, type SmtpReply } from './net';
 export { makeTestPki, type TestPki } from './pki';
 export { startSink, type Sink, type SinkMode, type SinkOptions, type ReceivedMessage } from './sink';

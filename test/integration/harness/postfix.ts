@@ -6,7 +6,7 @@ import type { EnvironmentConfig } from '../../../src/config/schema';
 import { CONFIG_FILES } from '../../../src/postfix/layout';
 import { MONITOR_GID, overrideMainCf, renderPostfixFiles, type PostfixFiles } from '../../../src/postfix';
 import { canConnect, freePort } from './net';
-import { descendants, isAlive, signal } from './processes';
+import { descendants, isAlive, isRunning, signal } from './processes';
 import { sleep, waitFor } from './wait';
 
 /** Where a test instance lives; every path is under one temporary directory. */
@@ -160,6 +160,11 @@ export interface PostfixInstance extends PreparedInstance {
   stop(graceMs?: number, options?: { keepFiles?: boolean }): Promise<number | null>;
   /** SIGKILL the entrypoint, the master and every child at once (a crash). Keeps the directory. */
   kill(): void;
+  /**
+   * kill(), then wait until none of those processes runs any more (their sockets and locks are
+   * released), as when Kubernetes starts the next container. Use before a restart with `reuse`.
+   */
+  crash(): Promise<void>;
 }
 
 const running = new Set<PostfixInstance>();
@@ -195,20 +200,22 @@ export async function startPostfix(options: StartOptions): Promise<PostfixInstan
     return knownMaster;
   };
   let done = false;
-  const killTree = () => {
-    if (done) return;
+  const killTree = (): number[] => {
+    if (done) return [];
     const master = masterPid();
     const pids = [...(child.pid ? descendants(child.pid) : []), ...(master ? descendants(master) : [])];
     if (master) signal(-master, 'SIGKILL');
     if (child.pid) signal(-child.pid, 'SIGKILL');
     for (const pid of pids) signal(pid, 'SIGKILL');
+    return [...pids, ...(master ? [master] : []), ...(child.pid ? [child.pid] : [])];
   };
   // Once this instance is over, its directory may belong to a restarted instance (reuse):
   // never signal the master whose pid that directory now holds.
-  const finish = () => {
-    killTree();
+  const finish = (): number[] => {
+    const killed = killTree();
     done = true;
     running.delete(instance);
+    return killed;
   };
   const log = () => (existsSync(prepared.logFile) ? readFileSync(prepared.logFile, 'utf8') : '');
   const instance: PostfixInstance = {
@@ -245,7 +252,12 @@ export async function startPostfix(options: StartOptions): Promise<PostfixInstan
       if (!keepFiles && !inUse && !process.env.KEEP_TEST_DIRS) rmSync(prepared.dir, { recursive: true, force: true });
       return child.exitCode;
     },
-    kill: finish,
+    kill: () => void finish(),
+    async crash() {
+      const killed = finish();
+      await waitFor('every process of the crashed instance to be gone', () => !killed.some(isRunning), { timeoutMs: 10_000, intervalMs: 20 });
+      await exited;
+    },
   };
   running.add(instance);
   dirs.add(prepared.dir);
@@ -254,7 +266,9 @@ export async function startPostfix(options: StartOptions): Promise<PostfixInstan
   try {
     const ready = waitFor(
       `Postfix on 127.0.0.1:${prepared.port}`,
-      async () => (await canConnect(INSIDE_ADDRESS, prepared.port)) && monitorGroupSet(prepared.queueDir),
+      // A restart on the same queue (reuse) finds the last master's pid file and public/ still in
+      // the monitor group: only a live master proves that this start got that far.
+      async () => liveMaster(prepared.queueDir) && (await canConnect(INSIDE_ADDRESS, prepared.port)) && monitorGroupSet(prepared.queueDir),
       { timeoutMs: options.readyTimeoutMs ?? 20_000 },
     );
     const early = exited.then((code) => {
@@ -291,6 +305,15 @@ function busyboxShell(dir: string): { sh: string; env: NodeJS.ProcessEnv } {
   const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'sendmail');
   for (const a of applets) if (!existsSync(join(bin, a))) symlinkSync(busybox, join(bin, a));
   return { sh: join(bin, 'sh'), env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } };
+}
+
+function liveMaster(queueDir: string): boolean {
+  try {
+    const pid = Number(readFileSync(join(queueDir, 'pid', 'master.pid'), 'utf8').trim());
+    return pid > 0 && isRunning(pid);
+  } catch {
+    return false;
+  }
 }
 
 function monitorGroupSet(queueDir: string): boolean {

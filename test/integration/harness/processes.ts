@@ -59,3 +59,14 @@ export function processGroupMembers(pgid: number): number[] {
   }
   return out;
 }
+
+/** True while `pid` runs: a zombie (killed, not yet reaped) no longer holds sockets or files. */
+export function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}

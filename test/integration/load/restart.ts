@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_FILES } from '../../../src/postfix/layout';
-import { canConnect, sleep, waitFor, type PostfixInstance } from '../harness';
+import { canConnect, descendants, isRunning, sleep, waitFor, type PostfixInstance } from '../harness';
 
 /**
  * Crash and restart of a harness instance on the same directories, as Kubernetes restarts a
@@ -10,39 +10,11 @@ import { canConnect, sleep, waitFor, type PostfixInstance } from '../harness';
  * config, queue and data directories.
  */
 
-/** State of a process from /proc ("Z" for a zombie), undefined when it is gone. */
-function procState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
-
-const running = (pid: number) => {
-  const state = procState(pid);
-  return state !== undefined && state !== 'Z' && state !== 'X';
-};
-
-/** Processes whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return out;
-}
+const running = isRunning;
 
 export interface CrashReport {
   readonly master: number;
-  /** The master's children at the moment of the crash (smtpd, cleanup, qmgr, smtp, ...). */
+  /** The master's descendants at the moment of the crash (smtpd, cleanup, qmgr, smtp, ...). */
   readonly children: number;
 }
 
@@ -57,7 +29,7 @@ export interface Crashable {
 export async function crash(target: Crashable): Promise<CrashReport> {
   const master = target.masterPid();
   if (master === undefined || !running(master)) throw new Error('no running master to crash');
-  const victims = [master, ...childrenOf(master)];
+  const victims = [master, ...descendants(master)];
   target.kill();
   await waitFor('the crashed master and its children to be gone', () => !victims.some(running), { timeoutMs: 10_000, intervalMs: 20 });
   return { master, children: victims.length - 1 };
@@ -83,7 +55,7 @@ export async function restart(pf: PostfixInstance): Promise<Restarted> {
   const masterPid = () => {
     try {
       const pid = Number(readFileSync(join(pf.queueDir, 'pid', 'master.pid'), 'utf8').trim());
-      return pid > 0 && running(pid) && childrenOf(child.pid!).length > 0 ? pid : undefined;
+      return pid > 0 && running(pid) && descendants(child.pid!).length > 0 ? pid : undefined;
     } catch {
       return undefined;
     }
@@ -97,7 +69,7 @@ export async function restart(pf: PostfixInstance): Promise<Restarted> {
         // not a group leader, or gone
       }
     }
-    for (const pid of master ? [master, ...childrenOf(master)] : []) {
+    for (const pid of master ? [master, ...descendants(master)] : []) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
