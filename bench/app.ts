@@ -7,7 +7,7 @@ import { run } from './lib/proc';
 /**
  * The bench's own bundles of src/main.ts, kept in node_modules/.cache/email-server-bench/ so that
  * other people rebuilding or cleaning build/ mid-run cannot change what is measured:
- * - `app.js`: what the project's synth runs (its `build` script, or the options of scripts/synth.mjs);
+ * - `app.js`: what the project's synth runs (its `build` script, or the options of scripts/synth.cjs);
  * - `app-proposed.js`: with the changes this bench proposes, to measure what they buy.
  */
 
@@ -40,7 +40,7 @@ export async function bundleApp(root: string): Promise<AppBundles> {
   mkdirSync(dir, { recursive: true });
   const current = join(dir, 'app.js');
   // The current bundle is what the project's own synth runs, only written to a file: the
-  // package.json `build` script when there is one, else the options of scripts/synth.mjs
+  // package.json `build` script when there is one, else the options of scripts/synth.cjs
   // (which bundles in memory with the dependencies external).
   const buildScript = buildCommand(root, current);
   if (buildScript) {
@@ -138,7 +138,7 @@ export function packageScripts(root: string): Record<string, string> {
   return pkg.scripts ?? {};
 }
 
-/** The `external: [...]` list of scripts/synth.mjs, or undefined when it keeps every package external. */
+/** The `external: [...]` list of scripts/synth.cjs, or undefined when it keeps every package external. */
 function synthExternals(root: string): string[] | undefined {
   const list = /\bexternal:\s*\[([^\]]*)\]/.exec(synthSource(root))?.[1];
   return list === undefined ? undefined : [...list.matchAll(/'([^']+)'|"([^"]+)"/g)].map((m) => (m[1] ?? m[2])!);
@@ -146,7 +146,7 @@ function synthExternals(root: string): string[] | undefined {
 
 function synthSource(root: string): string {
   try {
-    return readFileSync(join(root, 'scripts', 'synth.mjs'), 'utf8');
+    return readFileSync(join(root, 'scripts', 'synth.cjs'), 'utf8');
   } catch {
     return '';
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchDir, bundleApp } from './app';
@@ -7,7 +7,7 @@ import { profileSynth } from './profile';
 import { renderReport } from './report/markdown';
 import type { BenchResults } from './results';
 import type { RelayResult } from './relay/types';
-import { benchScale, generateEnvironments } from './scale';
+import { benchScale, generateEnvironments, type ScaleApp } from './scale';
 import { benchSynth, synthVariants } from './synth';
 import { timeSuite } from './tests';
 
@@ -81,7 +81,13 @@ export async function main(launch: Launch): Promise<void> {
 
   if (only.has('scale')) {
     log('scale: 10, 100 and 500 generated environments');
-    const apps = [{ id: 'current', label: 'the app as it is', bundle: app.current }, ...(app.proposed ? [{ id: 'proposed', label: 'with the proposed changes', bundle: app.proposed }] : [])];
+    // The same app writing to a tmpfs: the synth's own work, without this machine's disk.
+    const tmpfs = writableTmpfs();
+    const apps: ScaleApp[] = [
+      { id: 'current', label: 'the app as it is', bundle: app.current },
+      ...(tmpfs ? [{ id: 'current-tmpfs', label: `the app as it is, output on tmpfs (${tmpfs})`, bundle: app.current, outRoot: tmpfs }] : []),
+      ...(app.proposed ? [{ id: 'proposed', label: 'with the proposed changes', bundle: app.proposed }] : []),
+    ];
     const scale = await benchScale(root, apps, [10, 100, 500], quick ? 1 : 3, quick ? 30_000 : 60_000, log);
     const dir = mkdtempSync(join(tmpdir(), 'bench-prof-envs-'));
     try {
@@ -139,4 +145,15 @@ function writeReport(results: BenchResults, docFile: string, chartFile: string):
   // Only a run with the relay section has a chart (and only then does the doc show it).
   if (svg) writeFileSync(chartFile, svg);
   return markdown;
+}
+
+/** /dev/shm when it is a writable tmpfs (Linux), else undefined. */
+function writableTmpfs(): string | undefined {
+  const dir = '/dev/shm';
+  try {
+    accessSync(dir, constants.W_OK);
+    return statfsSync(dir).type === 0x01021994 ? dir : undefined; // TMPFS_MAGIC
+  } catch {
+    return undefined;
+  }
 }

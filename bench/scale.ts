@@ -46,6 +46,8 @@ export interface ScaleApp {
   id: string;
   label: string;
   bundle: string;
+  /** Where its output goes (default: the temp dir, on this machine's disk), e.g. a tmpfs. */
+  outRoot?: string;
 }
 
 /** Writes `count` copies of the prod environment, each with its own namespace, hostname and Argo CD path. */
@@ -71,6 +73,7 @@ export async function benchScale(
   log: (s: string) => void,
 ): Promise<ScaleResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'bench-scale-'));
+  const outRoots = new Map(apps.filter((a) => a.outRoot).map((a) => [a.id, mkdtempSync(join(a.outRoot!, 'bench-scale-'))]));
   const runs = new Map<string, { ms: number[]; rss: number[]; files: number; bytes: number; timedOut: boolean }>();
   const key = (app: ScaleApp, n: number) => `${app.id}:${n}`;
   try {
@@ -82,7 +85,7 @@ export async function benchScale(
         for (const app of apps) {
           const entry = runs.get(key(app, n))!;
           if (entry.timedOut) continue;
-          const outdir = join(scratch, `out-${app.id}-${n}-${rep}`);
+          const outdir = join(outRoots.get(app.id) ?? scratch, `out-${app.id}-${n}-${rep}`);
           const started = performance.now();
           try {
             const r = await run(process.execPath, [app.bundle], { cwd: root, env: synthEnv(outdir, join(scratch, `envs-${n}`)), timeoutMs: budgetMs });
@@ -107,6 +110,7 @@ export async function benchScale(
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    for (const dir of outRoots.values()) rmSync(dir, { recursive: true, force: true });
   }
   return {
     budgetMs,

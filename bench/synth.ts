@@ -49,7 +49,7 @@ export function synthVariants(root: string, app: AppBundles): Variant[] {
   const script = packageScripts(root).synth ?? '';
   return [
     { id: 'npm', label: `\`npm run synth\` (README; runs \`${script}\`)`, command: 'npm', args: ['run', '--silent', 'synth'], writes: true },
-    { id: 'node', label: 'the app already bundled (node, no npm, no bundling)', command: process.execPath, args: [app.current], writes: true },
+    { id: 'node', label: 'diagnostic: the app bundle under plain node (no npm, no bundling, no V8 code cache)', command: process.execPath, args: [app.current], writes: true },
     {
       id: 'deps',
       label: 'diagnostic: the floor plus loading every package the app requires',

@@ -8,7 +8,12 @@ const outdir = process.env.CDK8S_OUTDIR ?? 'dist';
 
 try {
   const written = synthesize({ environmentsDir, outdir, version });
-  const summary = written.map((m) => `${m.env.name} (${m.objects.length} objects)`).join(', ');
+  const objects = written.reduce((n, m) => n + m.objects.length, 0);
+  // One line either way: names while they fit on it, counts beyond that.
+  const summary =
+    written.length <= 8
+      ? written.map((m) => `${m.env.name} (${m.objects.length} objects)`).join(', ')
+      : `${written.length} environments (${objects} objects): ${written.slice(0, 3).map((m) => m.env.name).join(', ')}, ...`;
   process.stdout.write(`Synthesized ${summary} into ${outdir}/\n`);
 } catch (err) {
   if (err instanceof ConfigError) {

@@ -5,7 +5,7 @@ import { loadEnvironments } from './config/load';
 import type { EnvironmentConfig } from './config/schema';
 import { EnvironmentChart } from './charts/environment-chart';
 import { writeDist, type EnvironmentManifests } from './output';
-import { chartObjects } from './policy';
+import { chartObjects, lastValidatedObjects } from './policy';
 
 export interface SynthesizeOptions {
   /** Folder of environment files (`<name>.yaml`). */
@@ -47,7 +47,8 @@ export function renderEnvironments(environments: readonly EnvironmentConfig[]): 
   validateApp(app);
   // Not chart.toJson(): cdk8s re-validates the whole app on every call, which makes synth
   // quadratic in the number of environments. The app was validated once just above.
-  return [...charts].map(([env, chart]) => ({ env, objects: chartObjects(chart) as Record<string, unknown>[] }));
+  // The app was validated once just above, and nothing changed since: reuse the objects it checked.
+  return [...charts].map(([env, chart]) => ({ env, objects: (lastValidatedObjects(chart) ?? chartObjects(chart)) as Record<string, unknown>[] }));
 }
 
 /** Loads, renders, validates and writes everything; nothing is written unless all of it succeeds. */

@@ -47,7 +47,7 @@ export function renderReport(r: BenchResults): { markdown: string; svg: string |
   out.push('npm run bench -- --report-only         # re-render this file from node_modules/.cache/email-server-bench/results.json');
   out.push('```', '');
   out.push(
-    'The bench is TypeScript in `bench/`, bundled by bench/run.mjs with esbuild (as scripts/synth.mjs bundles the app). The relay part reuses the integration harness ' +
+    'The bench is TypeScript in `bench/`, bundled by bench/run.mjs with esbuild (as scripts/synth.cjs bundles the app). The relay part reuses the integration harness ' +
       '(test/integration/harness: isolated Postfix from the rendered files, test CA) with its own sink (bench/relay/sink.ts) and SMTP load generator (bench/relay/load.ts).',
     '',
   );
@@ -63,18 +63,29 @@ function goalsTable(r: BenchResults): string {
     '`npm run synth` (3 environments) against the floor',
     `<= ${GOALS.synthRatio.toFixed(1)}x`,
     npm ? `${x(npm.medianRatio)} (${ms(npm.medianMs)} ms)` : 'n/a',
-    v('node') ? `the bundled app alone: ${x(v('node')!.medianRatio)}${proposed ? `, ${x(proposed.medianRatio)} proposed` : ''}` : '',
+    v('direct') ? `the synth script without npm: ${x(v('direct')!.medianRatio)}${proposed ? `, ${x(proposed.medianRatio)} proposed` : ''}` : '',
     met(npm ? npm.medianRatio <= GOALS.synthRatio : undefined),
   ]);
   const series = (id: string) => r.scale?.series.find((s) => s.id === id);
   const cur = series('current');
   const prop = series('proposed');
+  const shm = series('current-tmpfs');
+  const within = (s: ScaleSeries | undefined) => (s ? s.points.every((p) => !p.timedOut) && s.fit.slope <= GOALS.msPerEnvironment : undefined);
+  if (shm) {
+    rows.push([
+      'marginal synth cost per environment (10 to 500 environments), output on tmpfs: the synth\'s own work',
+      `<= ${GOALS.msPerEnvironment} ms`,
+      marginalText(shm),
+      '',
+      met(within(shm)),
+    ]);
+  }
   rows.push([
-    'marginal synth cost per environment (10 to 500 environments)',
+    `marginal synth cost per environment (10 to 500 environments)${shm ? ", output on this machine's disk" : ''}`,
     `<= ${GOALS.msPerEnvironment} ms`,
     cur ? marginalText(cur) : 'n/a',
     prop ? `proposed: ${marginalText(prop)}` : '',
-    met(cur ? cur.points.every((p) => !p.timedOut) && cur.fit.slope <= GOALS.msPerEnvironment : undefined),
+    met(within(cur)),
   ]);
   if (cur) {
     rows.push([

@@ -34,9 +34,21 @@ export function addPolicyValidations(chart: Chart, env: EnvironmentConfig): void
   chart.node.addValidation({
     validate: () => {
       const objects = chartObjects(chart);
+      validated.set(chart, objects);
       const key = JSON.stringify(objects);
       if (last?.key !== key) last = { key, messages: validateChartObjects(env, objects) };
       return last.messages;
     },
   });
+}
+
+const validated = new WeakMap<Chart, KubeObject[]>();
+
+/**
+ * The objects the chart's last validation checked, so a synth that has just validated need not
+ * serialize every object again (chartObjects is a large share of a synth). Undefined before the
+ * first validation; stale if the chart changed since, so call it right after validating.
+ */
+export function lastValidatedObjects(chart: Chart): KubeObject[] | undefined {
+  return validated.get(chart);
 }
