@@ -21,6 +21,10 @@ export interface BenchResults {
   tests?: SuiteTiming[];
   /** Section name -> why it was not measured in this run. */
   skipped: Record<string, string>;
+  /** The temporary folder of this run (TMPDIR for the bench and everything it starts), relative to the checkout. */
+  scratch?: string;
+  /** ms to create one small file, in the system's temp dir and in the run's temp folder. */
+  fileCreate?: { systemTmp: { dir: string; ms: number }; scratch: { dir: string; ms: number } };
 }
 
 /** The goals of issue 8. */

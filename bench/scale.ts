@@ -142,9 +142,9 @@ function maxOrNaN(values: number[]): number {
   return finite.length ? Math.max(...finite) : NaN;
 }
 
-/** Creates 1000 files of 2 KiB in folders of 29 (one environment's worth) under the temp dir, as a synth writes its output. */
-function fileCreateCost(): number {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-files-'));
+/** Creates 1000 files of 2 KiB in folders of 29 (one environment's worth) under `parent`, as a synth writes its output. */
+export function fileCreateCost(parent = tmpdir()): number {
+  const dir = mkdtempSync(join(parent, 'bench-files-'));
   try {
     const text = 'x'.repeat(2048);
     const started = performance.now();

@@ -113,12 +113,13 @@ export function scaleAnalysis(r: BenchResults): string[] {
           .slice(0, 6)
           .map((f) => `\`${f.name.replace(/ \S*:\d+$/, '')}\`${f.owner.startsWith('(') ? '' : ` (${ownerLabel(f.owner)})`} ${per(f.ms)}`)
           .join(', ') +
-        `. Each environment writes ${filesPerEnv.toFixed(0)} files (plain manifests, Kustomize, Helm templates, Argo CD), and creating a small file costs ${s.fileCreateMs.toFixed(2)} ms on this machine's disk ` +
-        `(measured alone: 1000 files of 2 KiB), so the files alone cost about ${ms(filesPerEnv * s.fileCreateMs)} ms of each environment's ${ms(series.fit.slope)} ms` +
-        `${filesPerEnv * s.fileCreateMs < GOALS.msPerEnvironment ? '' : ', more than the whole goal'}; on a laptop SSD a file costs a few tens of microseconds. ` +
+        `. Each environment writes ${filesPerEnv.toFixed(0)} files (plain manifests, Kustomize, Helm templates, Argo CD). ` +
         (shm
-          ? `The same runs with the output on tmpfs cost ${ms(shm.fit.slope)} ms per environment (R² ${shm.fit.r2.toFixed(3)}): that is the synth's own work, ${shm.fit.slope <= GOALS.msPerEnvironment ? 'within' : 'above'} the goal; the rest is this disk. `
-          : '') +
+          ? `The same runs with the output on tmpfs cost ${ms(shm.fit.slope)} ms per environment (R² ${shm.fit.r2.toFixed(3)}): that is the synth's own work, ${shm.fit.slope <= GOALS.msPerEnvironment ? 'within' : 'above'} the goal. ` +
+            `This machine's disk adds ${ms(series.fit.slope - shm.fit.slope)} ms per environment, ${((series.fit.slope - shm.fit.slope) / filesPerEnv).toFixed(2)} ms per file, ` +
+            `while 1000 small files written alone in a fresh folder cost ${s.fileCreateMs.toFixed(2)} ms each: on this VM the cost of creating files varies several-fold from run to run ` +
+            '(see the runs column: the tmpfs runs barely vary, the disk runs do), a cost the synth cannot control. On a laptop SSD a file costs a few tens of microseconds. '
+          : `Creating a small file costs ${s.fileCreateMs.toFixed(2)} ms on this machine's disk (measured alone: 1000 files of 2 KiB), about ${ms(filesPerEnv * s.fileCreateMs)} ms of each environment's ${ms(series.fit.slope)} ms. `) +
         'Each object is serialized to YAML once (src/output/manifest-files.ts) and that text is reused for the plain, Kustomize and Helm outputs; ' +
         'the largest remaining costs are the yaml library and the file system calls. Writing fewer, larger files (one multi-document file per environment) ' +
         'would cut the file system share on slow disks, at the price of the one-object-per-file layout that makes synth diffs readable; we keep that layout.',

@@ -171,9 +171,24 @@ function machineSection(r: BenchResults): string[] {
         ['Postfix', m.postfix],
         ['Load during the run', `1-minute load average ${r.load.load1Min.toFixed(2)} to ${r.load.load1Max.toFixed(2)}; all CPUs ${r.load.busyPercentMean.toFixed(0)} % busy on average (the bench included)`],
         ['Neighbours at the start', `${r.load.processesAtStart} processes, ${r.load.otherPostfixMastersAtStart} Postfix instances of other people`],
+        ...(r.fileCreate
+          ? [
+              [
+                'Creating a small file (1000 files of 2 KiB)',
+                `${r.fileCreate.scratch.ms.toFixed(3)} ms in ${r.fileCreate.scratch.dir} (inside the checkout, where dist/ is written); ${r.fileCreate.systemTmp.ms.toFixed(3)} ms in ${r.fileCreate.systemTmp.dir}`,
+              ],
+            ]
+          : []),
       ],
     ),
     '',
+    ...(r.scratch
+      ? [
+          `Every temporary file of this run (synth outputs, the Postfix instances' queues) is under ${r.scratch} (TMPDIR), inside the checkout next to dist/, ` +
+            "not in the system's temp dir, so that a slow /tmp measures the machine rather than the synth or Postfix (see the file-creation row).",
+          '',
+        ]
+      : []),
     'The machine was shared with other people running test suites (Postfix instances, vitest, tsc) while this ran, so absolute numbers are pessimistic and noisy. ' +
       'Every comparison is interleaved (synth: A B A B ...; relay: every configuration at one load level before the next level, twice, in opposite orders) ' +
       'so the neighbours weigh on both sides of a ratio.',

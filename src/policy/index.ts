@@ -27,16 +27,23 @@ export function validateChartObjects(env: EnvironmentConfig, objects: readonly K
 /**
  * Registers the synth-time checks on a chart: cdk8s runs node validations before it writes
  * anything and fails with every message. cdk8s validates the whole app once per chart it
- * serializes, so the result is cached on the objects' JSON.
+ * serializes (chart.toJson()), so a repeated validation of unchanged objects reuses the result;
+ * the first one (the only one in a synth) computes no cache key.
  */
 export function addPolicyValidations(chart: Chart, env: EnvironmentConfig): void {
-  let last: { key: string; messages: string[] } | undefined;
+  let last: { objects: KubeObject[]; key?: string; messages: string[] } | undefined;
   chart.node.addValidation({
     validate: () => {
       const objects = chartObjects(chart);
       validated.set(chart, objects);
-      const key = JSON.stringify(objects);
-      if (last?.key !== key) last = { key, messages: validateChartObjects(env, objects) };
+      if (last) {
+        last.key ??= JSON.stringify(last.objects);
+        const key = JSON.stringify(objects);
+        if (key === last.key) return last.messages;
+        last = { objects, key, messages: validateChartObjects(env, objects) };
+      } else {
+        last = { objects, messages: validateChartObjects(env, objects) };
+      }
       return last.messages;
     },
   });

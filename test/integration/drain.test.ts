@@ -148,6 +148,9 @@ describe.skipIf(!ready)('preStop drain on real Postfix', () => {
     }
 
     const running = runDrain(pf, env);
+    // The drain refuses mail through a table that smtpd reads after the reload: wait for the
+    // reload itself (a loaded machine can take seconds), then for the old processes to cycle.
+    await pf.waitForLog(/reload -- version/, 30_000);
     await sleep(2_000);
     // The transaction past RCPT completes: its message is accepted and queued, not lost...
     const completed = await inFlight.command(`${TEST_HEADER}: in-flight\r\nSubject: in flight\r\n\r\nhello\r\n.`);
