@@ -52,10 +52,9 @@ export async function main(launch: Launch): Promise<void> {
   }
 
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
-  // Every temporary file of the run (synth outputs, Postfix queues) goes into the checkout, where
-  // dist/ lives, not into the system's temp dir: on the shared machine this bench was written on,
-  // /tmp created files about 40x slower than other folders of the same ext4 disk, which measures the
-  // machine rather than the synth or Postfix. Both are measured and reported (fileCreate).
+  // Every temporary file of the run (synth outputs, Postfix queues) goes into one folder inside the
+  // checkout, on the file system where dist/ is written, and is removed at the end. File creation
+  // is measured there and in the system's temp dir (fileCreate): on a shared VM it varies a lot.
   const systemTmp = tmpdir();
   const scratch = join(benchDir(root), 'tmp');
   rmSync(scratch, { recursive: true, force: true });

@@ -92,7 +92,7 @@ export async function benchSynth(root: string, variants: Variant[], externals: s
           outputs.set(v.id, size);
           continue;
         }
-        rmSync(outdir, { recursive: true, force: true });
+        // Outputs stay until the end (DELETE_LATER in bench/scale.ts).
         const f = samples.get(FLOOR.id)!;
         f.ms.push(floor.ms);
         f.cpu.push(floor.cpuMs ?? NaN);

@@ -184,8 +184,9 @@ function machineSection(r: BenchResults): string[] {
     '',
     ...(r.scratch
       ? [
-          `Every temporary file of this run (synth outputs, the Postfix instances' queues) is under ${r.scratch} (TMPDIR), inside the checkout next to dist/, ` +
-            "not in the system's temp dir, so that a slow /tmp measures the machine rather than the synth or Postfix (see the file-creation row).",
+          `Every temporary file of this run (synth outputs, the Postfix instances' queues) is under ${r.scratch} (TMPDIR), inside the checkout on the file system where dist/ is written, ` +
+            'and synth outputs are deleted only at the end of the run: on this VM (ext4 mounted with online discard) creating files becomes 10-20x slower for tens of seconds after thousands of files were deleted, ' +
+            'and file creation varies from one moment to the next (the file-creation row: the two folders are on the same disk).',
           '',
         ]
       : []),

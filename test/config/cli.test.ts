@@ -1,13 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 /** End to end through `npm run synth`: exit code, message on stderr, output folder untouched. */
 
 const root = mkdtempSync(join(tmpdir(), 'policy-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Errors name a path as the user would type it: relative below the working directory (TMPDIR may be there). */
+const shown = (path: string) => (relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path));
 
 function synth(environmentsDir: string, outdir: string) {
   const r = spawnSync('npm', ['run', '--silent', 'synth'], {
@@ -43,7 +46,7 @@ describe('npm run synth', () => {
     const r = synth(envDir, outdir);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
-    const file = join(envDir, 'eu.yaml');
+    const file = shown(join(envDir, 'eu.yaml'));
     expect(r.stderr).toContain(`${file}: replicas: must be at least 1 (got 0)`);
     expect(r.stderr).toContain(`${file}: relay.tlsSecurityLevel: "may" could send mail in clear text: use "secure" (or "verify") (got "may")`);
     expect(r.stderr).toContain(`${file}: mail.hostname: must be a fully qualified domain name such as example.com (got "localhost")`);
@@ -56,7 +59,7 @@ describe('npm run synth', () => {
     const outdir = withSentinel('missing');
     const r = synth(join(root, 'missing', 'environments'), outdir);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${join(root, 'missing', 'environments')}: (top level): cannot be read: ENOENT`);
+    expect(r.stderr).toContain(`${shown(join(root, 'missing', 'environments'))}: (top level): cannot be read: ENOENT`);
     untouched(outdir);
   });
 
