@@ -15,7 +15,7 @@ const { Script } = require('node:vm');
 
 const root = join(__dirname, '..');
 const bundle = join(root, 'build', 'main.js');
-const SOURCES = ['src', 'imports', 'package.json', 'package-lock.json', 'scripts/synth.cjs'];
+const SOURCES = ['src', 'imports', 'package.json', 'package-lock.json', 'scripts/synth.cjs', 'scripts/lazy-re2.cjs'];
 
 function newestMtime(path) {
   const stat = statSync(path, { throwIfNoEntry: false });
@@ -38,6 +38,8 @@ if (SOURCES.some((s) => newestMtime(join(root, s)) >= bundleTime)) {
     // shared with imports/): one file whose compiled code V8 caches, instead of hundreds of modules
     // to resolve and compile. re2-wasm stays outside: it loads a .wasm file from its own folder.
     external: ['re2-wasm'],
+    // RE2 patterns compiled on first use instead of at load: scripts/lazy-re2.cjs says why.
+    alias: { '@kubernetes-models/validate/runtime/re2': join(root, 'scripts', 'lazy-re2.cjs') },
     logLevel: 'warning',
   });
   // Written aside and renamed: concurrent synths never run a half-written bundle.

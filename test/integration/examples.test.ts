@@ -7,16 +7,13 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import {
-  makeTestPki,
   requireTool,
   smtpConversation,
-  startPostfix,
-  startSink,
-  stopAllPostfix,
   tempDir,
+  useRelay,
   type PostfixInstance,
   type Sink,
 } from './harness';
@@ -132,18 +129,10 @@ describe.skipIf(!postfixReady)('documentation examples against the real relay (p
   let sink: Sink;
   let pf: PostfixInstance;
   let tmp: string;
-
-  beforeAll(async () => {
+  beforeAll(() => {
     tmp = tempDir('docs-examples-');
-    const pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'good' });
-    pf = await startPostfix({ env: loadEnvironmentFile(join(ROOT, 'environments/prod.yaml')), relay: { port: sink.port }, caFile: pki.caFile });
   });
-
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  useRelay(loadEnvironmentFile(join(ROOT, 'environments/prod.yaml')), {}, (r) => ({ sink, pf } = r));
 
   for (const ex of EXAMPLE_LIST) {
     describe(ex.language, () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import {
   makeTestPki,
@@ -9,9 +9,9 @@ import {
   stopAllPostfix,
   swaks,
   tempDir,
+  useRelay,
   type PostfixInstance,
   type Sink,
-  type TestPki,
 } from './harness';
 
 // Issue 3, test 3.1: mail from an allowed domain reaches the relay over verified TLS, with the
@@ -21,20 +21,9 @@ const ready = requireTool('postfix', 'postfix') && requireTool('swaks', 'swaks')
 
 describe.skipIf(!ready)('delivery through the relay (prod)', () => {
   const env = loadEnvironmentFile('environments/prod.yaml');
-  let pki: TestPki;
   let sink: Sink;
   let pf: PostfixInstance;
-
-  beforeAll(async () => {
-    pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'good' });
-    pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile });
-  });
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
-  beforeEach(() => sink.clear());
+  useRelay(env, { clearSinkEachTest: true }, (r) => ({ sink, pf } = r));
 
   it('delivers over verified TLS with the configured HELO name, envelope and headers intact (nodemailer)', async () => {
     const text = 'line one\n.a line that starts with a dot\nlast line: café ✓\n';

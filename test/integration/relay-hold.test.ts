@@ -1,13 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import {
-  makeTestPki,
   requireTool,
   sendWithNodemailer,
-  startPostfix,
   startSink,
-  stopAllPostfix,
-  tempDir,
+  useRelay,
   type PostfixInstance,
   type Sink,
   type TestPki,
@@ -24,24 +21,19 @@ describe.skipIf(!ready)('Gmail refusals caused by our side (prod)', () => {
   let pki: TestPki;
   let sink: Sink;
   let pf: PostfixInstance;
-
-  beforeAll(async () => {
-    pki = makeTestPki(tempDir());
-    sink = await startSink({
-      pki,
-      mode: 'good',
-      recipientReplies: [
-        { match: /^denied@/, code: 550, text: '5.7.0 Mail relay denied [203.0.113.7]. Invalid credentials for relay' },
-        { match: /^quota@/, code: 550, text: '5.4.5 Daily SMTP relay limit exceeded for user' },
-      ],
-      rejectRecipients: /^nobody@/,
-    });
-    pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile });
-  });
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  useRelay(
+    env,
+    {
+      sink: {
+        recipientReplies: [
+          { match: /^denied@/, code: 550, text: '5.7.0 Mail relay denied [203.0.113.7]. Invalid credentials for relay' },
+          { match: /^quota@/, code: 550, text: '5.4.5 Daily SMTP relay limit exceeded for user' },
+        ],
+        rejectRecipients: /^nobody@/,
+      },
+    },
+    (r) => ({ pki, sink, pf } = r),
+  );
 
   it('keeps 5.7.0 and 5.4.5 refusals queued, bounces 5.1.1, and delivers the held mail once the relay accepts', async () => {
     const ids: Record<string, string> = {};

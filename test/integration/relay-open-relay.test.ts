@@ -1,17 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
-import {
-  makeTestPki,
-  requireTool,
-  sleep,
-  smtpConversation,
-  startPostfix,
-  startSink,
-  stopAllPostfix,
-  tempDir,
-  type PostfixInstance,
-  type Sink,
-} from './harness';
+import { requireTool, sleep, smtpConversation, useRelay, type PostfixInstance, type Sink } from './harness';
 
 // Issue 3, test 3.3: from a client OUTSIDE mynetworks (source address 127.0.0.2, while
 // mynetworks is 127.0.0.1/32), the classic open-relay tricks relay nothing: every recipient is
@@ -63,16 +52,7 @@ describe.skipIf(!ready).each(VARIANTS)('open-relay battery from outside mynetwor
   const layered = variant === 'the rendered prod config';
   let sink: Sink;
   let pf: PostfixInstance;
-
-  beforeAll(async () => {
-    const pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'good' });
-    pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile, mainCf });
-  });
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  useRelay(env, { postfix: { mainCf } }, (r) => ({ sink, pf } = r));
 
   it(`has at least 15 tricks (${TRICKS.length})`, () => {
     expect(TRICKS.length).toBeGreaterThanOrEqual(15);

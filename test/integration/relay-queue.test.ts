@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import {
   makeTestPki,
@@ -9,9 +9,9 @@ import {
   startSink,
   stopAllPostfix,
   tempDir,
+  useRelay,
   type PostfixInstance,
   type Sink,
-  type TestPki,
 } from './harness';
 
 // Issue 3, test 3.5: relay down -> mail is deferred and kept; relay back and a flush -> all of
@@ -24,19 +24,9 @@ const subjectsAt = (sink: Sink) => sink.messages.map((m) => m.headers.find(([n])
 
 describe.skipIf(!ready)('queueing while the relay is unavailable (prod)', () => {
   const env = loadEnvironmentFile('environments/prod.yaml');
-  let pki: TestPki;
   let sink: Sink;
   let pf: PostfixInstance;
-
-  beforeAll(async () => {
-    pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'down' });
-    pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile });
-  });
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  useRelay(env, { sink: { mode: 'down' } }, (r) => ({ sink, pf } = r));
 
   it('relay down: defers and keeps every message; relay back + flush: delivers each exactly once', async () => {
     const count = 20;
@@ -83,16 +73,7 @@ describe.skipIf(!ready).each([
   const env = loadEnvironmentFile(`environments/${name}.yaml`);
   let sink: Sink;
   let pf: PostfixInstance;
-
-  beforeAll(async () => {
-    const pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'good', rejectRecipients: /^nobody@/ });
-    pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile });
-  });
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  useRelay(env, { sink: { rejectRecipients: /^nobody@/ } }, (r) => ({ sink, pf } = r));
 
   it(behaviour, async () => {
     const sent = await sendWithNodemailer(pf, { from: 'app@bionicaisolutions.com', to: ['nobody@example.com'], subject: 'to nobody' });

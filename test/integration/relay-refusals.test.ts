@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import {
   makeTestPki,
@@ -10,6 +10,7 @@ import {
   stopAllPostfix,
   swaks,
   tempDir,
+  useRelay,
   type PostfixInstance,
   type Sink,
   type TestPki,
@@ -25,17 +26,7 @@ describe.skipIf(!ready)('refusals (prod)', () => {
   let pki: TestPki;
   let sink: Sink;
   let pf: PostfixInstance;
-
-  beforeAll(async () => {
-    pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'good' });
-    pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile });
-  });
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
-  beforeEach(() => sink.clear());
+  useRelay(env, { clearSinkEachTest: true }, (r) => ({ pki, sink, pf } = r));
 
   describe('3.2 sender domains', () => {
     it.each([

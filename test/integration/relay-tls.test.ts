@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import {
   makeTestPki,
@@ -8,6 +8,7 @@ import {
   startSink,
   stopAllPostfix,
   tempDir,
+  useRelay,
   type PostfixInstance,
   type Sink,
   type SinkMode,
@@ -29,16 +30,7 @@ describe.skipIf(!ready)('TLS to the relay is verified, never optional (prod)', (
   const env = loadEnvironmentFile('environments/prod.yaml');
   let sink: Sink;
   let pf: PostfixInstance;
-
-  beforeAll(async () => {
-    const pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'down' });
-    pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile });
-  });
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  useRelay(env, { sink: { mode: 'down' } }, (r) => ({ sink, pf } = r));
 
   it.each(BAD_RELAYS)('keeps mail deferred when the relay is %s, sends nothing in clear, then delivers it once', async (mode, reason) => {
     await sink.setMode(mode);

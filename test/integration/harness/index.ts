@@ -19,6 +19,11 @@
  *     });
  *   });
  *
+ * or, the same three hooks in one call (relay-fixture.ts):
+ *
+ *     let sink: Sink, pf: PostfixInstance;
+ *     useRelay(env, { sink: { mode: 'down' }, clearSinkEachTest: true }, (r) => ({ sink, pf } = r));
+ *
  * startPostfix runs the rendered entrypoint.sh (postfix check, start-fg, log to stdout, showq
  * group, rotation) in its own process group, with only these main.cf overrides (the rendered
  * line is commented out, never duplicated): queue/data/log paths under a temp dir, smtpd on
@@ -57,4 +62,5 @@ export {
 } from './postfix';
 export { sendWithNodemailer, swaks, type MailToSend, type SendResult, type SwaksResult } from './clients';
 export { tempDir } from './temp';
+export { useRelay, type RelayFixture, type UseRelayOptions } from './relay-fixture';
 export type { PostfixFiles } from '../../../src/postfix';
