@@ -9,14 +9,8 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
-import {
-  requireTool,
-  smtpConversation,
-  tempDir,
-  useRelay,
-  type PostfixInstance,
-  type Sink,
-} from './harness';
+import { requireTool, smtpConversation, tempDir, type PostfixInstance, type Sink } from './harness';
+import { useRelay } from './harness/relay-fixture';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'docs', 'examples');

@@ -9,10 +9,10 @@ import {
   stopAllPostfix,
   swaks,
   tempDir,
-  useRelay,
   type PostfixInstance,
   type Sink,
 } from './harness';
+import { useRelay } from './harness/relay-fixture';
 
 // Issue 3, test 3.1: mail from an allowed domain reaches the relay over verified TLS, with the
 // configured HELO name and its headers intact. Runs the rendered prod files in a real Postfix.

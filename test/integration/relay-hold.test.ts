@@ -4,11 +4,11 @@ import {
   requireTool,
   sendWithNodemailer,
   startSink,
-  useRelay,
   type PostfixInstance,
   type Sink,
   type TestPki,
 } from './harness';
+import { useRelay } from './harness/relay-fixture';
 
 // Gmail's refusals that mean a problem on OUR side (an egress IP that is not registered:
 // 550 5.7.0 Mail relay denied; a sender's daily quota: 550 5.4.5) must not bounce mail in prod:

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
-import { requireTool, sleep, smtpConversation, useRelay, type PostfixInstance, type Sink } from './harness';
+import { requireTool, sleep, smtpConversation, type PostfixInstance, type Sink } from './harness';
+import { useRelay } from './harness/relay-fixture';
 
 // Issue 3, test 3.3: from a client OUTSIDE mynetworks (source address 127.0.0.2, while
 // mynetworks is 127.0.0.1/32), the classic open-relay tricks relay nothing: every recipient is

@@ -9,10 +9,10 @@ import {
   startSink,
   stopAllPostfix,
   tempDir,
-  useRelay,
   type PostfixInstance,
   type Sink,
 } from './harness';
+import { useRelay } from './harness/relay-fixture';
 
 // Issue 3, test 3.5: relay down -> mail is deferred and kept; relay back and a flush -> all of
 // it delivered, none lost, none duplicated. Also a relay that answers 4xx to part of the mail,

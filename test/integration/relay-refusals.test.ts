@@ -10,11 +10,11 @@ import {
   stopAllPostfix,
   swaks,
   tempDir,
-  useRelay,
   type PostfixInstance,
   type Sink,
   type TestPki,
 } from './harness';
+import { useRelay } from './harness/relay-fixture';
 
 // Issue 3, tests 3.2 (sender allowlist, null sender) and 3.6 (size and recipient limits), on
 // the rendered prod files; dev where it differs (gmail.com is allowed only in prod).

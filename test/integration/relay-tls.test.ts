@@ -8,11 +8,11 @@ import {
   startSink,
   stopAllPostfix,
   tempDir,
-  useRelay,
   type PostfixInstance,
   type Sink,
   type SinkMode,
 } from './harness';
+import { useRelay } from './harness/relay-fixture';
 
 // Issue 3, test 3.4: a relay that offers no STARTTLS, or whose certificate does not verify,
 // gets nothing in clear text: the mail stays deferred with the reason, and is delivered exactly

@@ -19,7 +19,8 @@
  *     });
  *   });
  *
- * or, the same three hooks in one call (relay-fixture.ts):
+ * or, the same three hooks in one call (import it from './harness/relay-fixture': it needs vitest,
+ * which the bench's bundle of this harness must not load):
  *
  *     let sink: Sink, pf: PostfixInstance;
  *     useRelay(env, { sink: { mode: 'down' }, clearSinkEachTest: true }, (r) => ({ sink, pf } = r));
@@ -62,5 +63,4 @@ export {
 } from './postfix';
 export { sendWithNodemailer, swaks, type MailToSend, type SendResult, type SwaksResult } from './clients';
 export { tempDir } from './temp';
-export { useRelay, type RelayFixture, type UseRelayOptions } from './relay-fixture';
 export type { PostfixFiles } from '../../../src/postfix';
