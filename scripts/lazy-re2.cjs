@@ -14,7 +14,7 @@ class LazyRE2 {
     this.compiled = undefined;
   }
 
-  /** The real re2-wasm RegExp, compiled on first use (and only then is re2-wasm loaded). */
+  /** The real re2-wasm RegExp, compiled on first use (and only then is re2-wasm loaded). The models call only test(). */
   get re() {
     if (!this.compiled) {
       RE2 ??= require('re2-wasm').RE2;
@@ -25,10 +25,6 @@ class LazyRE2 {
 
   test(text) {
     return this.re.test(text);
-  }
-
-  exec(text) {
-    return this.re.exec(text);
   }
 }
 

@@ -83,9 +83,9 @@ function saveCache(file, cacheFile, script) {
     const temp = `${cacheFile}.${process.pid}`;
     writeFileSync(temp, script.createCachedData());
     renameSync(temp, cacheFile);
-    const stale = new RegExp(`^${basename(file).replace(/\./g, '\\.')}\\.\\d+-\\d+\\.v8cache$`);
+    // Caches of earlier bundles.
     for (const name of readdirSync(dirname(file))) {
-      if (stale.test(name) && name !== basename(cacheFile)) rmSync(join(dirname(file), name), { force: true });
+      if (name.startsWith(`${basename(file)}.`) && name.endsWith('.v8cache') && name !== basename(cacheFile)) rmSync(join(dirname(file), name), { force: true });
     }
   } catch {
     // a cache is an optimisation: never fail a synth over it

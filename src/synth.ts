@@ -46,8 +46,8 @@ export function renderEnvironments(environments: readonly EnvironmentConfig[]): 
   const { app, charts } = buildApp(environments);
   validateApp(app);
   // Not chart.toJson(): cdk8s re-validates the whole app on every call, which makes synth
-  // quadratic in the number of environments. The app was validated once just above.
-  // The app was validated once just above, and nothing changed since: reuse the objects it checked.
+  // quadratic in the number of environments. The app was validated once just above and nothing
+  // changed since: reuse the objects that validation serialized.
   return [...charts].map(([env, chart]) => ({ env, objects: (lastValidatedObjects(chart) ?? chartObjects(chart)) as Record<string, unknown>[] }));
 }
 

@@ -67,7 +67,7 @@ export function manifestFiles(objects: readonly Record<string, unknown>[], where
       const group = r.apiVersion.includes('/') ? r.apiVersion.split('/')[0]! : 'core';
       stem = `${r.kind.toLowerCase()}.${group}-${r.name}${r.namespace ? `.${r.namespace}` : ''}`;
     }
-    return { file: `${FIRST_KINDS.has(r.kind) ? '00-' : ''}${stem}.yaml`, object: objects[i]!, yaml: '' };
+    return { file: `${FIRST_KINDS.has(r.kind) ? '00-' : ''}${stem}.yaml`, object: objects[i]! };
   });
   const names = new Set<string>();
   for (const f of files) {
@@ -75,5 +75,5 @@ export function manifestFiles(objects: readonly Record<string, unknown>[], where
     names.add(f.file);
   }
   // Serialized only once every name is known to be valid and unique.
-  return files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map((f) => ({ ...f, yaml: toYaml(f.object) }));
+  return files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)).map(({ file, object }) => ({ file, object, yaml: toYaml(object) }));
 }

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ApiObject, Chart } from 'cdk8s';
 import type { EnvironmentConfig } from '../config/schema';
 import { checkPolicies } from './rules';
@@ -27,29 +28,22 @@ export function validateChartObjects(env: EnvironmentConfig, objects: readonly K
 /**
  * Registers the synth-time checks on a chart: cdk8s runs node validations before it writes
  * anything and fails with every message. cdk8s validates the whole app once per chart it
- * serializes (chart.toJson()), so a repeated validation of unchanged objects reuses the result;
- * the first one (the only one in a synth) computes no cache key.
+ * serializes (chart.toJson()), so a repeated validation of unchanged objects reuses the result.
  */
 export function addPolicyValidations(chart: Chart, env: EnvironmentConfig): void {
-  let last: { objects: KubeObject[]; key?: string; messages: string[] } | undefined;
   chart.node.addValidation({
     validate: () => {
       const objects = chartObjects(chart);
-      validated.set(chart, objects);
-      if (last) {
-        last.key ??= JSON.stringify(last.objects);
-        const key = JSON.stringify(objects);
-        if (key === last.key) return last.messages;
-        last = { objects, key, messages: validateChartObjects(env, objects) };
-      } else {
-        last = { objects, messages: validateChartObjects(env, objects) };
-      }
-      return last.messages;
+      const last = validated.get(chart);
+      if (last && isDeepStrictEqual(last.objects, objects)) return last.messages;
+      const messages = validateChartObjects(env, objects);
+      validated.set(chart, { objects, messages });
+      return messages;
     },
   });
 }
 
-const validated = new WeakMap<Chart, KubeObject[]>();
+const validated = new WeakMap<Chart, { objects: KubeObject[]; messages: string[] }>();
 
 /**
  * The objects the chart's last validation checked, so a synth that has just validated need not
@@ -57,5 +51,5 @@ const validated = new WeakMap<Chart, KubeObject[]>();
  * first validation; stale if the chart changed since, so call it right after validating.
  */
 export function lastValidatedObjects(chart: Chart): KubeObject[] | undefined {
-  return validated.get(chart);
+  return validated.get(chart)?.objects;
 }

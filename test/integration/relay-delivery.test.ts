@@ -1,17 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
-import {
-  makeTestPki,
-  requireTool,
-  sendWithNodemailer,
-  startPostfix,
-  startSink,
-  stopAllPostfix,
-  swaks,
-  tempDir,
-  type PostfixInstance,
-  type Sink,
-} from './harness';
+import { requireTool, sendWithNodemailer, swaks, type PostfixInstance, type Sink } from './harness';
 import { useRelay } from './harness/relay-fixture';
 
 // Issue 3, test 3.1: mail from an allowed domain reaches the relay over verified TLS, with the
@@ -90,17 +79,11 @@ describe.skipIf(!ready)('delivery through the relay (prod)', () => {
 describe.skipIf(!ready)('delivery: per-transaction recipient limit of the relay (prod)', () => {
   const env = loadEnvironmentFile('environments/prod.yaml');
   let sink: Sink;
-
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  let pf: PostfixInstance;
+  // Let one client message carry 150 recipients; the rendered relay-side limit stays at 100.
+  useRelay(env, { postfix: { mainCf: { smtpd_recipient_limit: '250' } } }, (r) => ({ sink, pf } = r));
 
   it('splits a message into transactions of at most 100 recipients', async () => {
-    const pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'good' });
-    // Let one client message carry 150 recipients; the rendered relay-side limit stays at 100.
-    const pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile, mainCf: { smtpd_recipient_limit: '250' } });
     const to = Array.from({ length: 150 }, (_, i) => `r${i}@example.com`);
     const sent = await sendWithNodemailer(pf, { from: 'bulk@bionicaisolutions.com', to, subject: 'split me' });
     expect(sent.code, sent.response).toBe(250);
@@ -113,16 +96,10 @@ describe.skipIf(!ready)('delivery: per-transaction recipient limit of the relay 
 describe.skipIf(!ready).each(['dev', 'staging'] as const)('delivery from %s', (name) => {
   const env = loadEnvironmentFile(`environments/${name}.yaml`);
   let sink: Sink;
-
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  let pf: PostfixInstance;
+  useRelay(env, {}, (r) => ({ sink, pf } = r));
 
   it(`relays over verified TLS with ${name}'s own HELO name`, async () => {
-    const pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'good' });
-    const pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile });
     const sent = await sendWithNodemailer(pf, { from: 'dev@bionicaisolutions.com', to: ['x@example.com'] });
     expect(sent.code, sent.response).toBe(250);
     const [m] = await sink.waitForMessages(1);

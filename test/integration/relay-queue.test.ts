@@ -1,14 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import {
-  makeTestPki,
   requireTool,
   sendWithNodemailer,
   sleep,
   startPostfix,
-  startSink,
-  stopAllPostfix,
-  tempDir,
   type PostfixInstance,
   type Sink,
 } from './harness';
@@ -99,16 +95,10 @@ describe.skipIf(!ready).each([
 describe.skipIf(!ready)('a crash loses no accepted mail (prod)', () => {
   const env = loadEnvironmentFile('environments/prod.yaml');
   let sink: Sink;
-
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  let first: PostfixInstance;
+  useRelay(env, { sink: { mode: 'down' } }, (r) => ({ sink, pf: first } = r));
 
   it('accepted and deferred mail survives killing every Postfix process at once; the restarted relay delivers it once', async () => {
-    const pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'down' });
-    const first = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile });
     const subjects = Array.from({ length: 5 }, (_, i) => `crash-${i}`);
     const ids: string[] = [];
     for (const subject of subjects) {

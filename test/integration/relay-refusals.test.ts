@@ -1,15 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import {
-  makeTestPki,
   requireTool,
   sendWithNodemailer,
   smtpConversation,
   startPostfix,
-  startSink,
-  stopAllPostfix,
   swaks,
-  tempDir,
   type PostfixInstance,
   type Sink,
   type TestPki,
@@ -137,17 +133,10 @@ describe.skipIf(!ready)('refusals (prod)', () => {
 
 describe.skipIf(!ready)('refusals where environments differ (dev)', () => {
   const env = loadEnvironmentFile('environments/dev.yaml');
-  let sink: Sink;
-
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  let pf: PostfixInstance;
+  useRelay(env, {}, (r) => ({ pf } = r));
 
   it('refuses gmail.com senders, which only prod allows, with the same 5xx as prod (soft_bounce does not soften refusals)', async () => {
-    const pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'good' });
-    const pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile });
     const refused = await sendWithNodemailer(pf, { from: 'a@gmail.com', to: ['x@example.com'] });
     expect(refused.code).toBe(554);
     expect(refused.response).toContain('(allowed: bionicaisolutions.com)');

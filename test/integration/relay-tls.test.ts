@@ -1,17 +1,6 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
-import {
-  makeTestPki,
-  requireTool,
-  sendWithNodemailer,
-  startPostfix,
-  startSink,
-  stopAllPostfix,
-  tempDir,
-  type PostfixInstance,
-  type Sink,
-  type SinkMode,
-} from './harness';
+import { requireTool, sendWithNodemailer, type PostfixInstance, type Sink, type SinkMode } from './harness';
 import { useRelay } from './harness/relay-fixture';
 
 // Issue 3, test 3.4: a relay that offers no STARTTLS, or whose certificate does not verify,
@@ -64,16 +53,10 @@ describe.skipIf(!ready)('TLS to the relay is verified, never optional (prod)', (
 describe.skipIf(!ready)('TLS: the tests above can tell secure from merely encrypted', () => {
   const env = loadEnvironmentFile('environments/prod.yaml');
   let sink: Sink;
-
-  afterAll(async () => {
-    await stopAllPostfix();
-    await sink?.stop();
-  });
+  let pf: PostfixInstance;
+  useRelay(env, { sink: { mode: 'wrong-name' }, postfix: { mainCf: { smtp_tls_security_level: 'encrypt' } } }, (r) => ({ sink, pf } = r));
 
   it('with smtp_tls_security_level = encrypt the same wrong certificate WOULD get the mail', async () => {
-    const pki = makeTestPki(tempDir());
-    sink = await startSink({ pki, mode: 'wrong-name' });
-    const pf = await startPostfix({ env, relay: { port: sink.port }, caFile: pki.caFile, mainCf: { smtp_tls_security_level: 'encrypt' } });
     await sendWithNodemailer(pf, { from: 'a@bionicaisolutions.com', to: ['x@example.com'] });
     const [m] = await sink.waitForMessages(1);
     expect(m!.tls).toBe(true); // encrypted, to a relay nobody authenticated

@@ -268,7 +268,10 @@ export async function startPostfix(options: StartOptions): Promise<PostfixInstan
       `Postfix on 127.0.0.1:${prepared.port}`,
       // A restart on the same queue (reuse) finds the last master's pid file and public/ still in
       // the monitor group: only a live master proves that this start got that far.
-      async () => liveMaster(prepared.queueDir) && (await canConnect(INSIDE_ADDRESS, prepared.port)) && monitorGroupSet(prepared.queueDir),
+      async () => {
+        const master = masterPid();
+        return master !== undefined && isRunning(master) && (await canConnect(INSIDE_ADDRESS, prepared.port)) && monitorGroupSet(prepared.queueDir);
+      },
       { timeoutMs: options.readyTimeoutMs ?? 20_000 },
     );
     const early = exited.then((code) => {
@@ -305,15 +308,6 @@ function busyboxShell(dir: string): { sh: string; env: NodeJS.ProcessEnv } {
   const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'sendmail');
   for (const a of applets) if (!existsSync(join(bin, a))) symlinkSync(busybox, join(bin, a));
   return { sh: join(bin, 'sh'), env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } };
-}
-
-function liveMaster(queueDir: string): boolean {
-  try {
-    const pid = Number(readFileSync(join(queueDir, 'pid', 'master.pid'), 'utf8').trim());
-    return pid > 0 && isRunning(pid);
-  } catch {
-    return false;
-  }
 }
 
 function monitorGroupSet(queueDir: string): boolean {

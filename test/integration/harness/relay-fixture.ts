@@ -23,42 +23,23 @@ export interface UseRelayOptions {
 
 /**
  * The usual set-up of a suite, as hooks of the enclosing `describe`: before all its tests, a test
- * PKI, a sink and Postfix running `env` relaying to that sink over verified TLS; after them, both
- * stopped (also when a test failed). `onReady` receives the parts once they run, for suites
- * that keep them in variables of their own; the returned object reads them too (inside tests
- * and hooks only: they do not exist while the suite is being collected).
+ * PKI, a sink and Postfix running `env` relaying to that sink over verified TLS, handed to `onReady`
+ * for the suite to keep; after them, both stopped (also when a test failed).
  *
  *   let sink: Sink, pf: PostfixInstance;
  *   useRelay(env, { clearSinkEachTest: true }, (r) => ({ sink, pf } = r));
  */
-export function useRelay(env: EnvironmentConfig, options: UseRelayOptions = {}, onReady?: (relay: RelayFixture) => void): RelayFixture {
-  let parts: RelayFixture | undefined;
+export function useRelay(env: EnvironmentConfig, options: UseRelayOptions, onReady: (relay: RelayFixture) => void): void {
   let sink: Sink | undefined;
   beforeAll(async () => {
     const pki = makeTestPki(tempDir());
     sink = await startSink({ mode: 'good', ...options.sink, pki });
     const pf = await startPostfix({ ...options.postfix, env, relay: { port: sink.port }, caFile: pki.caFile });
-    parts = { pki, sink, pf };
-    onReady?.(parts);
+    onReady({ pki, sink, pf });
   });
   afterAll(async () => {
     await stopAllPostfix();
     await sink?.stop();
   });
   if (options.clearSinkEachTest) beforeEach(() => sink?.clear());
-  const get = <K extends keyof RelayFixture>(key: K): RelayFixture[K] => {
-    if (!parts) throw new Error(`useRelay: the ${key} exists only inside tests and hooks, once beforeAll has run`);
-    return parts[key];
-  };
-  return {
-    get pki() {
-      return get('pki');
-    },
-    get sink() {
-      return get('sink');
-    },
-    get pf() {
-      return get('pf');
-    },
-  };
 }

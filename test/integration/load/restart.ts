@@ -10,8 +10,6 @@ import { canConnect, descendants, isRunning, sleep, waitFor, type PostfixInstanc
  * config, queue and data directories.
  */
 
-const running = isRunning;
-
 export interface CrashReport {
   readonly master: number;
   /** The master's descendants at the moment of the crash (smtpd, cleanup, qmgr, smtp, ...). */
@@ -28,10 +26,10 @@ export interface Crashable {
 /** Crashes the container (never by process name) and waits until none of its processes runs. */
 export async function crash(target: Crashable): Promise<CrashReport> {
   const master = target.masterPid();
-  if (master === undefined || !running(master)) throw new Error('no running master to crash');
+  if (master === undefined || !isRunning(master)) throw new Error('no running master to crash');
   const victims = [master, ...descendants(master)];
   target.kill();
-  await waitFor('the crashed master and its children to be gone', () => !victims.some(running), { timeoutMs: 10_000, intervalMs: 20 });
+  await waitFor('the crashed master and its children to be gone', () => !victims.some(isRunning), { timeoutMs: 10_000, intervalMs: 20 });
   return { master, children: victims.length - 1 };
 }
 
@@ -55,7 +53,7 @@ export async function restart(pf: PostfixInstance): Promise<Restarted> {
   const masterPid = () => {
     try {
       const pid = Number(readFileSync(join(pf.queueDir, 'pid', 'master.pid'), 'utf8').trim());
-      return pid > 0 && running(pid) && descendants(child.pid!).length > 0 ? pid : undefined;
+      return pid > 0 && isRunning(pid) && descendants(child.pid!).length > 0 ? pid : undefined;
     } catch {
       return undefined;
     }
