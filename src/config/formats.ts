@@ -106,3 +106,31 @@ function ipv6ToBigInt(address: string): bigint {
   const fill = tail === undefined ? [] : Array<string>(8 - headParts.length - tailParts.length).fill('0');
   return [...headParts, ...fill, ...tailParts].reduce((acc, part) => (acc << 16n) + BigInt(parseInt(part || '0', 16)), 0n);
 }
+
+/**
+ * How many addresses of one family the union of `cidrs` holds (overlaps counted once). Ranges
+ * of the other family are ignored. Used to refuse sets of client ranges that together cover
+ * the whole address space (`0.0.0.0/1` + `128.0.0.0/1` is `0.0.0.0/0`).
+ */
+export function cidrUnionSize(cidrs: readonly string[], family: 4 | 6): bigint {
+  const bits = family === 4 ? 32n : 128n;
+  const ranges = cidrs
+    .filter(isCidr)
+    .map(parseCidr)
+    .filter((c) => c.family === family)
+    .map((c) => [c.network, c.network + (1n << (bits - BigInt(c.prefix)))] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let total = 0n;
+  let end = -1n;
+  for (const [start, stop] of ranges) {
+    if (stop <= end) continue;
+    total += stop - (start > end ? start : end);
+    end = stop;
+  }
+  return total;
+}
+
+/** The address families (4, 6) whose whole space the union of `cidrs` covers. */
+export function familiesCoveredWhole(cidrs: readonly string[]): Array<4 | 6> {
+  return ([4, 6] as const).filter((f) => cidrUnionSize(cidrs, f) === 1n << (f === 4 ? 32n : 128n));
+}

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   cidr,
   cidrContains,
+  cidrUnionSize,
   cpuMillis,
   cpuQuantity,
   dnsLabel,
   domainName,
   duration,
+  familiesCoveredWhole,
   isCidr,
   labelKey,
   labels,
@@ -128,4 +130,24 @@ describe('port and duration', () => {
   it.each(['', '30', '5 m', '1.5h', 's', '-5m', '5M'])('duration refuses %j', (v) =>
     expect(firstMessage(duration, v)).toBe('must be a duration such as 30s, 5m or 1h'),
   );
+});
+
+describe('cidrUnionSize / familiesCoveredWhole', () => {
+  it('counts overlapping and adjacent ranges once, per family', () => {
+    expect(cidrUnionSize(['10.0.0.0/8'], 4)).toBe(1n << 24n);
+    expect(cidrUnionSize(['10.0.0.0/8', '10.1.0.0/16', '10.0.0.0/8'], 4)).toBe(1n << 24n);
+    expect(cidrUnionSize(['10.0.0.0/9', '10.128.0.0/9'], 4)).toBe(1n << 24n);
+    expect(cidrUnionSize(['10.0.0.0/8', '192.168.0.0/16', 'fd00::/8'], 4)).toBe((1n << 24n) + (1n << 16n));
+    expect(cidrUnionSize(['fd00::/8'], 6)).toBe(1n << 120n);
+    expect(cidrUnionSize(['not a cidr'], 4)).toBe(0n);
+  });
+
+  it('tells when ranges together cover a whole address space', () => {
+    expect(familiesCoveredWhole(['0.0.0.0/1', '128.0.0.0/1'])).toEqual([4]);
+    expect(familiesCoveredWhole(['0.0.0.0/0'])).toEqual([4]);
+    expect(familiesCoveredWhole(['::/1', '8000::/1', '10.0.0.0/8'])).toEqual([6]);
+    expect(familiesCoveredWhole(['0.0.0.0/1', '128.0.0.0/2', '192.0.0.0/3', '224.0.0.0/4', '240.0.0.0/4'])).toEqual([4]);
+    expect(familiesCoveredWhole(['0.0.0.0/1', '128.0.0.0/2', '192.0.0.0/3', '224.0.0.0/4', '240.0.0.0/5'])).toEqual([]);
+    expect(familiesCoveredWhole(['10.0.0.0/8', 'fc00::/7'])).toEqual([]);
+  });
 });
