@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { isCI } from '../../ci';
 
 /**
  * The rule for every integration suite: a missing tool FAILS the run when CI=true, and otherwise
@@ -13,7 +14,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
 export function requireTool(binary: string, debianPackage: string): boolean {
   if (findTool(binary)) return true;
   const install = `apt-get install -y --no-install-recommends ${debianPackage}`;
-  if (process.env.CI === 'true') {
+  if (isCI()) {
     throw new Error(`required tool "${binary}" is missing (CI=true makes this a failure): ${install}`);
   }
   console.warn(`\n*** SKIPPING: required tool "${binary}" is missing. Install it with: ${install}\n`);
