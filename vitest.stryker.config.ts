@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import CheapFirst from './test/mutation/cheap-first.mjs';
 
 // The unit tests that mutation testing (stryker.config.mjs) runs against src/. Left out: tests
 // that run src/ in a child process or a bundle (a mutant is active only inside the test
@@ -19,6 +20,7 @@ export default defineConfig({
     // re-importing node_modules for every file of every mutant.
     isolate: false,
     setupFiles: ['test/mutation/activate-at-collection.mjs'],
+    sequence: { sequencer: CheapFirst },
     testTimeout: 30_000,
   },
 });

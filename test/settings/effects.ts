@@ -79,13 +79,18 @@ export function validate(input: unknown): EnvironmentConfig {
   return parseEnvironment(input, `environments/${ENV_NAME}.yaml`, ENV_NAME);
 }
 
-/** Synthesizes one environment and reads back what `npm run synth` writes to dist/. */
+/**
+ * Synthesizes one environment: the objects `npm run synth` writes to dist/<env>/ (one file each,
+ * byte-for-byte their YAML: test/output/real-output.test.ts) and the Application it writes to
+ * dist/argocd/, read back from the rendered file.
+ */
 export function synthOutput(env: EnvironmentConfig): Output {
-  const files = renderDist(renderEnvironments([env]), { version: '0.0.0' });
+  const manifests = renderEnvironments([env]);
   const out = new Map<string, K8sObject>();
-  for (const [path, text] of files) {
+  for (const object of manifests[0]!.objects as K8sObject[]) out.set(`${object.kind}/${object.metadata?.name}`, object);
+  for (const [path, text] of renderDist(manifests, { version: '0.0.0' })) {
     const [dir, file] = path.split('/');
-    if (path.split('/').length !== 2 || file === KUSTOMIZATION_FILE || (dir !== ENV_NAME && dir !== 'argocd')) continue;
+    if (dir !== 'argocd' || file === KUSTOMIZATION_FILE) continue;
     const object = parseYaml(text) as K8sObject;
     out.set(`${object.kind}/${object.metadata?.name}`, object);
   }
