@@ -43,6 +43,17 @@
  * it with -c <configDir>/..data, as the entrypoint does, or it warns about the ConfigMap symlinks).
  */
 export { requireTool, findTool } from './tools';
+export {
+  postfixGeneration,
+  isCI,
+  activatePostfixGeneration,
+  capabilitiesForGeneration,
+  withPostfixCommandsFirst,
+  pathWithPostfixCommands,
+  expectedPostfixVersion,
+  postfixRootStatus,
+  type PostfixGeneration,
+} from './generation';
 export { waitFor, sleep } from './wait';
 export { descendants, isAlive, isRunning, processGroupMembers } from './processes';
 export { freePort, canConnect, smtpConversation, type SmtpReply } from './net';
