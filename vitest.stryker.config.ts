@@ -12,6 +12,7 @@ export default defineConfig({
       'test/integration/**',
       'test/fuzz/**',
       'test/bench/**',
+      'test/harness/**',
       'test/config/cli.test.ts',
       'test/output/synth-atomic.test.ts',
       'test/output/lazy-re2.test.ts',
