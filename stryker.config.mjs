@@ -10,10 +10,13 @@ export default {
   // The unit tests, minus those that cannot kill a mutant (child processes, bundles, scripts/).
   vitest: { configFile: 'vitest.stryker.config.ts' },
   coverageAnalysis: 'perTest',
-  // The renderers, the constructs and chart, the policy, the config schema and loader, the output
-  // writers. Not src/monitoring: its rules and dashboard are proven by promtool and the exporter
-  // in the integration suite, which a mutant (active only inside the unit-test worker) cannot reach.
-  mutate: ['src/postfix/**/*.ts', 'src/constructs/**/*.ts', 'src/charts/**/*.ts', 'src/synth.ts', 'src/policy/**/*.ts', 'src/config/**/*.ts', 'src/output/**/*.ts'],
+  // What the committed baseline covers (docs/TESTING.md lists the score per folder): the
+  // constructs and chart, the Postfix renderers, the output writers and the NetworkPolicy check.
+  // Not yet: the rest of src/policy and src/config (every render validates policies and config,
+  // so their mutants run most test files: hours per folder on this machine; add them here and to
+  // test/mutation/baseline.mjs, then regenerate), and src/monitoring, whose rules and dashboard
+  // are proven by promtool and the exporter in the integration suite, out of a mutant's reach.
+  mutate: ['src/constructs/**/*.ts', 'src/charts/**/*.ts', 'src/synth.ts', 'src/postfix/**/*.ts', 'src/output/**/*.ts', 'src/policy/network.ts'],
   // Static mutants (module-level constants, the zod schema's chained definitions) need a fresh
   // module graph and every test per mutant: hours here. The schema's defaults and bounds are
   // proven by test/settings and the bad-config catalogue instead.

@@ -217,12 +217,15 @@ function checkNoOutput(envDir: string, outdir: string, dir: string): void {
 const CI_SEED = 20261128;
 const seed = process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : isCI() ? { seed: CI_SEED } : {};
 
+// Each property renders or loads hundreds of files: minutes on a loaded shared machine.
+const SLOW = { timeout: 180_000 };
+
 describe('fuzzing the environment loader', () => {
   it('the bases are valid', () => {
     for (const b of BASES) expect(checkLoad(writeCase(b.name.replace('-full', ''), stringify(b.data)).file), b.name).toBe('accepted');
   });
 
-  it('1000 mutated files: accepted, or refused naming the file and a field, and nothing written', () => {
+  it('1000 mutated files: accepted, or refused naming the file and a field, and nothing written', SLOW, () => {
     const stats = { accepted: 0, refused: 0 };
     fc.assert(
       fc.property(fc.nat({ max: BASES.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), (b, mutations) => {
@@ -238,7 +241,7 @@ describe('fuzzing the environment loader', () => {
     expect(stats.refused).toBeGreaterThan(500);
   });
 
-  it('200 damaged texts (truncated, spliced, stray characters): same answer', () => {
+  it('200 damaged texts (truncated, spliced, stray characters): same answer', SLOW, () => {
     const texts = SHIPPED.map((s) => readFileSync(`environments/${s.name}.yaml`, 'utf8'));
     fc.assert(
       fc.property(
@@ -258,7 +261,7 @@ describe('fuzzing the environment loader', () => {
     );
   });
 
-  it(`${PLAUSIBLE_RUNS} plausible environments: whatever the loader accepts renders and passes every schema and policy check`, () => {
+  it(`${PLAUSIBLE_RUNS} plausible environments: whatever the loader accepts renders and passes every schema and policy check`, SLOW, () => {
     // The policy is the backstop: a file the schema accepts must never be refused at render time
     // (that would mean the schema lets through something unsafe, or a construct misbehaves).
     // Every other environment is repaired to be valid, so the property always renders at least
@@ -284,7 +287,7 @@ describe('fuzzing the environment loader', () => {
     expect(rendered).toBeGreaterThanOrEqual(PLAUSIBLE_RUNS / 2);
   });
 
-  it('the rendered-count bound holds for every seed: the repaired half loads, seeds 1 to 40', () => {
+  it('the rendered-count bound holds for every seed: the repaired half loads, seeds 1 to 40', SLOW, () => {
     const refused: string[] = [];
     for (let s = 1; s <= 40; s++) {
       fc.sample(plausibleEnvironment, { seed: s, numRuns: PLAUSIBLE_RUNS }).forEach((raw, i) => {
