@@ -127,7 +127,7 @@ describe.each([
   });
 
   it('cuts every cluster network out of each relay range that contains it, and only those', () => {
-    const relayRule = (policies[0].spec.egress as K8sObject[]).find((r) => r.ports.some((p: K8sObject) => p.port === env.relay.port));
+    const relayRule = (policies[0].spec.egress as K8sObject[]).find((r) => r.ports.some((p: K8sObject) => p.port === env.relay.port))!;
     const blocks = (relayRule.to as K8sObject[]).map((p) => p.ipBlock);
     expect(blocks.map((b) => b.cidr)).toEqual(env.network.relayCidrs);
     for (const b of blocks) {
@@ -156,5 +156,29 @@ describe('network.default-deny sees pods that no NetworkPolicy selects', () => {
   it('and is satisfied by the chart as synthesized', () => {
     const { env, objects } = synthesized('prod');
     expect(messagesOf('network.default-deny', env, objects)).toEqual([]);
+  });
+});
+
+describe('NetworkPolicy edge cases', () => {
+  const prod = loadEnv('prod');
+  const policiesOf = (env: typeof prod) => {
+    const objects = render(env);
+    return { policies: find(objects, 'NetworkPolicy'), pod: workloadOf(objects).spec.template.metadata.labels as Record<string, string> };
+  };
+  const monitoring: Peer = { namespace: 'monitoring', namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' }, podLabels: { app: 'prometheus' } };
+
+  it('opens the metrics port only while metrics are on', () => {
+    const on = policiesOf(prod);
+    expect(allowsIngress(on.policies, on.pod, monitoring, 'TCP', prod.metrics.port)).toBe(true);
+    const off = policiesOf({ ...prod, metrics: { ...prod.metrics, enabled: false } });
+    expect(allowsIngress(off.policies, off.pod, monitoring, 'TCP', prod.metrics.port)).toBe(false);
+    expect(off.policies[0].spec.ingress).toHaveLength(1);
+  });
+
+  it('a relay range equal to a cluster network gets no except list (it would cut out the whole range)', () => {
+    const env = { ...prod, network: { ...prod.network, clusterCidrs: ['10.0.0.0/8', '192.168.0.0/16'], mynetworks: ['10.0.0.0/8'], relayCidrs: ['192.168.0.0/16', '0.0.0.0/0'] } };
+    const { policies } = policiesOf(env);
+    const relayRule = (policies[0].spec.egress as K8sObject[]).find((r) => r.ports.some((p: K8sObject) => p.port === env.relay.port))!;
+    expect(relayRule.to.map((p: K8sObject) => p.ipBlock)).toEqual([{ cidr: '192.168.0.0/16' }, { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '192.168.0.0/16'] }]);
   });
 });

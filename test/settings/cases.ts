@@ -113,7 +113,7 @@ export const SETTINGS: Readonly<Record<string, SettingEntry>> = {
   'queue.drainDeadlineSeconds': { effect: script('drain.sh', 'deadline_seconds') },
   'queue.maximalQueueLifetime': { effect: mainCf('maximal_queue_lifetime') },
 
-  'metrics.enabled': { effect: [field(DEPLOY, `${EXPORTER}`), field('Service/postfix-relay-metrics', '')] },
+  'metrics.enabled': { effect: [field(DEPLOY, `${EXPORTER}`), field('Service/postfix-relay-metrics', ''), field(NP, 'spec.ingress[1]')] },
   'metrics.port': {
     effect: [field(DEPLOY, `${EXPORTER}.ports[name=metrics].containerPort`), field('Service/postfix-relay-metrics', 'spec.ports[name=metrics].port'), field(NP, 'spec.ingress[1].ports[0].port')],
   },
