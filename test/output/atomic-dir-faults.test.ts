@@ -2,8 +2,7 @@ import * as fs from 'node:fs';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { replaceDir } from '../../src/output/atomic-dir';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { snapshotDir } from './dir-snapshot';
 
 // The writer's rename steps, made to fail on purpose: node:fs is wrapped so that one chosen
@@ -18,6 +17,14 @@ vi.mock('node:fs', async (importOriginal) => {
     return real.renameSync(from, to);
   };
   return { ...real, renameSync, default: { ...real, renameSync } };
+});
+
+// Imported after the mock, from a fresh module registry: a copy loaded earlier in the same
+// worker (mutation testing shares one) would hold the real renameSync.
+let replaceDir: typeof import('../../src/output/atomic-dir').replaceDir;
+beforeAll(async () => {
+  vi.resetModules();
+  ({ replaceDir } = await import('../../src/output/atomic-dir'));
 });
 
 let work: string;
