@@ -28,8 +28,9 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
-  // break: set from the first full run (docs/TESTING.md); off while the baseline is regenerated.
-  thresholds: { high: 90, low: 80, break: process.env.MUTATION_BASELINE ? null : null },
+  // break: the first full run scored 92.06% (docs/TESTING.md); raise it as survivors are killed.
+  // Off while the baseline is regenerated folder by folder (one folder alone may score lower).
+  thresholds: { high: 95, low: 90, break: process.env.MUTATION_BASELINE ? null : 90 },
   // vitest (esbuild) does not type-check: no `// @ts-nocheck` needed (it would also alter the
   // docs' example files the docs tests compare verbatim).
   disableTypeChecks: false,
