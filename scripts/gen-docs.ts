@@ -177,6 +177,17 @@ export const CROSS_FIELD_RULES: readonly { readonly field: string; readonly rule
     rule: '`none` and `may` are refused (mail could leave in clear text); `encrypt` only with `relay.allowUnverifiedTls: true`.',
   },
   { field: 'queue.drainDeadlineSeconds', rule: 'at least 10 s below `terminationGracePeriodSeconds`.' },
+  { field: 'probe.proberUrl', rule: 'an `http` or `https` URL of scheme and host:port only (the Probe adds `/probe`).' },
+  {
+    field: 'probe.proberPodLabels, probe.proberNamespaceLabels',
+    rule: 'with `probe.enabled`, neither is empty (an empty selector admits every pod); a `kubernetes.io/metadata.name` namespace label names the namespace of the `probe.proberUrl` Service.',
+  },
+  { field: 'probe.timeout', rule: 'with `probe.enabled`, one second more than it fits in `probe.interval`.' },
+  { field: 'slo.*.window', rule: 'at least `3d`, the longest alert window.' },
+  {
+    field: 'slo.*.objective',
+    rule: 'a percentage, not a ratio (not 1 or below), that leaves an error budget the fast-burn page can reach (above 93.06 for a 30-day window).',
+  },
 ];
 
 export function renderConfigReference(): string {

@@ -16,6 +16,8 @@ import {
   port,
   storageQuantity,
 } from './formats';
+import { checkProbe, probeSection } from './sections/probe';
+import { checkSlo, sloSection } from './sections/slo';
 
 /**
  * The single source of truth for an environment file: validation, the TypeScript types
@@ -309,7 +311,7 @@ export const environmentSchema = z
         enabled: z.boolean().default(true).describe('Create a ServiceMonitor (needs the prometheus-operator CRDs).'),
         interval: duration.default('30s').describe('Scrape interval.'),
         scrapeTimeout: duration.default('10s').describe('Scrape timeout.'),
-        labels: labels.default({}).describe('Extra labels on the ServiceMonitor and PrometheusRule (e.g. release: kube-prometheus-stack).'),
+        labels: labels.default({}).describe('Extra labels on the ServiceMonitor, the Probe and the PrometheusRule (e.g. release: kube-prometheus-stack).'),
       })
       .strict()
       .prefault({})
@@ -339,6 +341,8 @@ export const environmentSchema = z
       .strict()
       .prefault({})
       .describe('Grafana dashboard.'),
+    probe: probeSection.prefault({}).describe('Client-side SMTP probe through a blackbox exporter (prometheus-operator Probe).'),
+    slo: sloSection.prefault({}).describe('Service level objectives, their recording rules and burn-rate alerts (docs/SLO.md).'),
     autoscaling: z
       .object({
         enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (the workload then has no replicas field).'),
@@ -407,6 +411,8 @@ export const environmentSchema = z
   .strict()
   .superRefine((env, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    checkProbe(env, issue);
+    checkSlo(env, issue);
     // zod runs this refinement even when a field failed its own format check (the object's shape
     // is intact): compare only values that passed, so a bad field gets its own message, not a crash.
     const isCpu = (q: string) => cpuQuantity.safeParse(q).success;

@@ -76,6 +76,11 @@ const VIOLATIONS: Record<string, { input: Json; path: string }> = {
   'network.mynetworks': { input: { network: { mynetworks: ['0.0.0.0/0'] } }, path: 'network.mynetworks.0' },
   'relay.tlsSecurityLevel': { input: { relay: { tlsSecurityLevel: 'encrypt' } }, path: 'relay.tlsSecurityLevel' },
   'queue.drainDeadlineSeconds': { input: { terminationGracePeriodSeconds: 60, queue: { drainDeadlineSeconds: 55 } }, path: 'queue.drainDeadlineSeconds' },
+  'probe.proberUrl': { input: { probe: { proberUrl: 'ftp://blackbox.monitoring.svc:9115' } }, path: 'probe.proberUrl' },
+  'probe.proberPodLabels, probe.proberNamespaceLabels': { input: { probe: { enabled: true, proberPodLabels: {} } }, path: 'probe.proberPodLabels' },
+  'probe.timeout': { input: { probe: { enabled: true, interval: '5s', timeout: '5s' } }, path: 'probe.timeout' },
+  'slo.*.window': { input: { slo: { delivery: { window: '2d' } } }, path: 'slo.delivery.window' },
+  'slo.*.objective': { input: { slo: { availability: { objective: 92 } } }, path: 'slo.availability.objective' },
 };
 
 describe('the defaults the reference shows are the ones the loader applies', () => {
