@@ -127,10 +127,6 @@ export function sloWindows(env: EnvironmentConfig, key: SloKey): string[] {
   return [...windows].sort((a, b) => durationSeconds(a) - durationSeconds(b));
 }
 
-function describeAlert(alert: BurnAlert, window: string): string {
-  const share = `${alert.budgetFraction * 100}%`;
-  return `${share} of the ${window} error budget spent within ${alert.long} (burn rate ${burnRate(alert, window)}), still burning over the last ${alert.short}`;
-}
 
 /** Every SLO alert this project can create, in rule order (docs/RUNBOOK.md has a section per entry). */
 export const SLO_ALERTS: readonly AlertSummary[] = SLIS.flatMap((sli) =>
@@ -195,8 +191,8 @@ export function renderSloGroups(env: EnvironmentConfig): RuleGroup[] {
         annotations: {
           summary: `Postfix relay ${sli.key} in {{ $labels.namespace }}: error budget burning ${page ? 'fast' : 'steadily'} (${rate}x over ${alert.long})`,
           description:
-            `Over the last ${alert.long} the ${sli.key} error budget (objective ${slo.objective}% over ${slo.window}) has burned {{ printf "%.1f" $value }}x as fast as the objective allows, and it still burns above ${rate}x over the last ${alert.short}: ` +
-            `${describeAlert(alert, slo.window)}. A bad event is ${sli.bad(env)}.`,
+            `Over the last ${alert.long} the ${sli.key} error budget (objective ${slo.objective}% over ${slo.window}) burned {{ printf "%.1f" $value }}x as fast as the objective allows, ` +
+            `and it still burns above ${rate}x over the last ${alert.short}: ${alert.budgetFraction * 100}% of the budget in ${alert.long}. A bad event is ${sli.bad(env)}.`,
           runbook_url: runbookUrl(env, name),
         },
       });

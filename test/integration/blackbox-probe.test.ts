@@ -7,16 +7,20 @@
  *  - the relay frozen (SIGSTOP of the master and every daemon; the kernel still completes the
  *    TCP handshake, so a port check would pass): failure within one probe timeout;
  *  - the preStop drain refusing new clients (421 at RCPT): failure, at once;
- *  - the relay not listening: failure, at once.
+ *  - the relay not listening: failure, at once;
+ *  - and its lines end in CR: smtp-sink, which waits for CRLF, answers it, but not the same module
+ *    without the CR.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { loadEnvironmentFile } from '../../src/config/load';
 import type { EnvironmentConfig } from '../../src/config/schema';
-import { probeModuleName, renderBlackboxConfig } from '../../src/monitoring/blackbox';
+import { probeModuleName, renderBlackboxConfig, type BlackboxModule } from '../../src/monitoring/blackbox';
 import { METRICS } from '../../src/monitoring/metrics';
 import { durationSeconds } from '../../src/monitoring/promql';
 import { DRAIN_REFUSE_REPLY } from '../../src/postfix/drain';
-import { canConnect, processGroupMembers, requireTool, waitFor, type PostfixInstance, type Sink } from './harness';
+import { canConnect, findTool, freePort, processGroupMembers, requireTool, waitFor, type PostfixInstance, type Sink } from './harness';
 import { BLACKBOX_BINARY, checkBlackboxConfig, startBlackbox, type Blackbox } from './harness/blackbox';
 import { signal } from './harness/processes';
 import { useRelay } from './harness/relay-fixture';
@@ -47,11 +51,18 @@ describe.skipIf(!ready)('the generated blackbox module against the real relay', 
 
   beforeAll(async () => {
     await ensureRefuseTable(pf);
-    blackbox = await startBlackbox(renderBlackboxConfig(env));
+    // The generated module, and beside it the same module with the CRs stripped (the mutation
+    // the smtp-sink case below must catch).
+    const config = parse(renderBlackboxConfig(env)) as { modules: Record<string, BlackboxModule> };
+    const generated = config.modules[module]!;
+    const stripped = { ...generated, tcp: { query_response: generated.tcp.query_response.map((s) => ('send' in s ? { send: s.send.replace(/\r$/, '') } : s)) } };
+    blackbox = await startBlackbox(stringify({ modules: { ...config.modules, [`${module}-without-cr`]: stripped } }));
   });
   afterAll(async () => {
     await blackbox?.stop();
+    if (smtpSink && smtpSink.exitCode === null) smtpSink.kill('SIGTERM');
   });
+  let smtpSink: ChildProcess | undefined;
 
   const probe = () => blackbox!.probe(module, `127.0.0.1:${pf.port}`, SCRAPE_TIMEOUT_S);
   /** Every process of this Postfix instance: the master's process group (the master and its daemons). */
@@ -112,6 +123,19 @@ describe.skipIf(!ready)('the generated blackbox module against the real relay', 
     expect(r.debug).toContain(DRAIN_REFUSE_REPLY.split(' ').slice(2).join(' '));
     expect(r.debug).toMatch(/Regexp did not match/);
     expect(r.elapsedMs).toBeLessThan(SLACK_MS);
+  });
+
+  it("ends its lines in CR: Postfix's smtp-sink answers the generated module, and never answers it without the CR", async () => {
+    const port = await freePort();
+    // smtp-sink refuses to run as root without -u; it waits for CRLF before it answers a command.
+    smtpSink = spawn(findTool('smtp-sink')!, ['-u', 'postfix', `127.0.0.1:${port}`, '10'], { stdio: 'ignore' });
+    await waitFor('smtp-sink to listen', () => canConnect('127.0.0.1', port), { timeoutMs: 10_000 });
+    const ok = await blackbox!.probe(module, `127.0.0.1:${port}`, SCRAPE_TIMEOUT_S);
+    expect(ok.success, ok.debug).toBe(true);
+    const bare = await blackbox!.probe(`${module}-without-cr`, `127.0.0.1:${port}`, SCRAPE_TIMEOUT_S);
+    expect(bare.success).toBe(false);
+    expect(bare.elapsedMs).toBeGreaterThanOrEqual((TIMEOUT_S - 1) * 1000); // it waited for an answer to EHLO
+    smtpSink.kill('SIGTERM');
   });
 
   it('fails at once when the relay is not listening', async () => {

@@ -29,6 +29,7 @@ import {
   sloTestDocument,
   type SloScenario,
 } from '../monitoring/support/slo-scenarios';
+import { sloToolQueries } from '../monitoring/support/slo-docs';
 import { requireTool } from './harness';
 
 const ready = requireTool('promtool', 'prometheus');
@@ -141,6 +142,16 @@ describe.skipIf(!ready)('SLO rules under promtool', () => {
     const r = promtool(['check', 'rules', path], dir);
     expect(r.status, r.output).toBe(0);
     expect(r.output).toContain(`SUCCESS: ${groups.flatMap((g) => g.rules).length} rules found`);
+  });
+
+  it("parses the Sloth and Pyrra examples of docs/SLO.md (as recording rules)", () => {
+    const queries = sloToolQueries();
+    const rules = queries.map((q, i) => ({ record: `docs:query_${i}`, expr: q.expr }));
+    const path = join(dir, `docs-${n++}.yaml`);
+    writeFileSync(path, stringify({ groups: [{ name: 'docs', rules }] }));
+    const r = promtool(['check', 'rules', path], dir);
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toContain(`SUCCESS: ${queries.length} rules found`);
   });
 
   it.each(cases.map(([name, , scenario]) => [name, scenario] as const))('%s', async (name, scenario) => {
