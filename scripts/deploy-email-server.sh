@@ -242,7 +242,7 @@ apply_manifests() {
     k apply -f "$namespace_file" || die "could not apply the namespace $namespace"
   fi
   step "Applying dist/$env_name"
-  k apply -f "$env_dir" || die "kubectl apply -f dist/$env_name failed (see above)"
+  k apply -f "$env_dir" || die "kubectl apply -f dist/$env_name/ failed (see above)"
 }
 
 dry_run() {
