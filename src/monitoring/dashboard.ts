@@ -4,7 +4,7 @@ import { METRICS, POD_NAME_REGEX, TARGETS } from './metrics';
 import { formatDuration, leMatcher, selector, type Matcher } from './promql';
 import { QUEUE_AGE_BUCKETS, RATE_WINDOW } from './rules';
 import { probeSelector } from './scope';
-import { enabledSlos, SLO_SERIES, sloSeries } from './slo';
+import { enabledSlos, objectiveRatio, SLO_SERIES, sloSeries } from './slo';
 import { BURN_ALERTS, burnRate, errorBudget } from '../config/sections/slo';
 
 /**
@@ -371,7 +371,7 @@ function sloRows(env: EnvironmentConfig): RowSpec[] {
         description: `Good share over ${slo.window}; objective ${slo.objective}% (red below). A bad event is ${slo.bad}.`,
         kind: 'stat',
         unit: 'percentunit',
-        goodFrom: slo.objective / 100,
+        goodFrom: objectiveRatio(slo.objective),
         targets: [{ expr: `1 - ${series(SLO_SERIES.errorRatio(slo.window))}`, legend: slo.key }],
         width: 6,
       },

@@ -172,7 +172,7 @@ export function renderSloGroups(env: EnvironmentConfig): RuleGroup[] {
         : (sli.errorRatio as NonNullable<SliDefinition['errorRatio']>)(env, window);
       records.push({ record: SLO_SERIES.errorRatio(window), expr, labels: labels() });
     }
-    records.push({ record: SLO_SERIES.objective, expr: `vector(${errorBudgetComplement(slo.objective)})`, labels: labels() });
+    records.push({ record: SLO_SERIES.objective, expr: `vector(${objectiveRatio(slo.objective)})`, labels: labels() });
     records.push({
       record: SLO_SERIES.budgetRemaining,
       expr: `1 - ${sloSeries(env, SLO_SERIES.errorRatio(slo.window), sli.key)} / ${budget}`,
@@ -203,6 +203,6 @@ export function renderSloGroups(env: EnvironmentConfig): RuleGroup[] {
 }
 
 /** The objective as a ratio (99.9 -> 0.999), without binary noise. */
-function errorBudgetComplement(objectivePercent: number): number {
+export function objectiveRatio(objectivePercent: number): number {
   return Number((objectivePercent / 100).toPrecision(12));
 }

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadEnvironmentFile } from '../../src/config/load';
 import type { EnvironmentConfig } from '../../src/config/schema';
-import { isAlertRule, renderRuleGroups, type RuleGroup, type SloKey } from '../../src/monitoring';
+import { isAlertRule, renderDashboard, renderRuleGroups, type RuleGroup, type SloKey } from '../../src/monitoring';
 import { promtool, type RunResult } from '../monitoring/support/promtool-tests';
 import {
   availabilityProbeScenarios,
@@ -29,6 +29,7 @@ import {
   sloTestDocument,
   type SloScenario,
 } from '../monitoring/support/slo-scenarios';
+import { dashboardExprs } from '../monitoring/support/queries';
 import { sloToolQueries } from '../monitoring/support/slo-docs';
 import { requireTool } from './harness';
 
@@ -142,6 +143,16 @@ describe.skipIf(!ready)('SLO rules under promtool', () => {
     const r = promtool(['check', 'rules', path], dir);
     expect(r.status, r.output).toBe(0);
     expect(r.output).toContain(`SUCCESS: ${groups.flatMap((g) => g.rules).length} rules found`);
+  });
+
+  it("parses every query of the dashboard's SLO row, probe included (as recording rules)", () => {
+    const exprs = dashboardExprs(renderDashboard(withProbe)).filter((e) => /postfix_relay_slo:|probe_/.test(e));
+    expect(exprs.length).toBeGreaterThan(9);
+    const rules = exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr }));
+    const path = join(dir, `dashboard-${n++}.yaml`);
+    writeFileSync(path, stringify({ groups: [{ name: 'dashboard', rules }] }));
+    const r = promtool(['check', 'rules', path], dir);
+    expect(r.status, r.output).toBe(0);
   });
 
   it("parses the Sloth and Pyrra examples of docs/SLO.md (as recording rules)", () => {
