@@ -1,5 +1,5 @@
 import type { EnvironmentConfig } from '../config/schema';
-import { BURN_ALERTS, burnRate, errorBudget, type BurnAlert } from '../config/sections/slo';
+import { BURN_ALERTS, burnRate, errorBudget, LONGEST_ALERT_WINDOW, type BurnAlert } from '../config/sections/slo';
 import { METRICS, TARGETS } from './metrics';
 import { durationSeconds, escapeRegex, formatDuration, leMatcher, selector } from './promql';
 import type { AlertRule, AlertSummary, RecordingRule, RuleGroup } from './rules';
@@ -13,8 +13,9 @@ import { exporterScraped, exporterSelector, probeSelector, runbookUrl } from './
  *
  * Two kinds of SLI:
  *  - sampled (availability, latency): at every rule evaluation a `good` sample of 1 or 0 is
- *    recorded; the error ratio over a window is 1 - its average. A source that disappears
- *    (a probe series gone stale, a scrape target gone) records 0: silence is an error.
+ *    recorded; the error ratio over a window is 1 - its average. An availability source that
+ *    disappears (a probe series gone stale, a scrape target gone) records 0 once it has been
+ *    missing for MISSING_AFTER: silence is an error.
  *  - counted (delivery): bad and valid events from the exporter's counters; the error ratio is
  *    bad / valid over the window, and nothing is recorded while no message was handled.
  */
@@ -62,6 +63,26 @@ export function senderFaultRegex(env: EnvironmentConfig): string | undefined {
 
 const sum = (inner: string) => `(sum(${inner}) or vector(0))`;
 
+/**
+ * How long a source may be missing before its absence counts as failure: Prometheus' default
+ * lookback. A source gone for that long (the prober down, the Probe or ServiceMonitor no
+ * longer selected) records 0, an error; a shorter gap (a Prometheus restart) records nothing.
+ */
+export const MISSING_AFTER = '5m';
+
+/**
+ * A source counts as missing only if it was there within the longest alert window: a fresh
+ * install, whose rules run minutes before the first scrape, records nothing until it is; a
+ * source gone for longer than that has paged and ticketed long since, and PostfixRelayDown
+ * (absent()) keeps firing.
+ */
+export const SEEN_WITHIN = LONGEST_ALERT_WINDOW;
+
+/** `or 0 when <series> has had no sample for MISSING_AFTER, but had one within SEEN_WITHIN`. */
+function missingFor(series: string): string {
+  return `or on() (vector(0) and on() absent_over_time(${series}[${MISSING_AFTER}]) and on() present_over_time(${series}[${SEEN_WITHIN}]))`;
+}
+
 const SLIS: readonly SliDefinition[] = [
   {
     key: 'availability',
@@ -74,13 +95,12 @@ const SLIS: readonly SliDefinition[] = [
     include: (env) => env.slo.availability.enabled && (env.probe.enabled || exporterScraped(env)),
     good: (env) => {
       if (env.probe.enabled) {
-        return `min(avg_over_time(${selector(METRICS.probeSuccess.name, probeSelector(env))}[${probeSampleWindow(env)}])) or on() vector(0)`;
+        const probe = selector(METRICS.probeSuccess.name, probeSelector(env));
+        return `min(avg_over_time(${probe}[${probeSampleWindow(env)}])) ${missingFor(probe)}`;
       }
       const sel = exporterSelector(env);
-      return (
-        `max(min by (pod) (${selector(METRICS.up.name, sel)} or ${selector(METRICS.postfixUp.name, { ...sel, path: TARGETS.showqSocket })}))` +
-        ' or on() vector(0)'
-      );
+      const up = selector(METRICS.up.name, sel);
+      return `max(min by (pod) (${up} or ${selector(METRICS.postfixUp.name, { ...sel, path: TARGETS.showqSocket })})) ${missingFor(up)}`;
     },
   },
   {

@@ -201,8 +201,12 @@ describe.skipIf(!ready)('SLO rules under promtool', () => {
       expect(await fails(groups, 'delivery: 2% of messages bounce for an hour, then none')).toContain('FAILED');
     });
 
-    it('a probe sample without `or on() vector(0)` is silence when the probe disappears', async () => {
-      const groups = mutate(rulesOf(withProbe, 'availability'), 'postfix_relay_slo:sli_good:sample', ' or on() vector(0)', '');
+    it('a probe sample without its `or on() (vector(0) ...)` branch is silence when the probe disappears', async () => {
+      const groups = rulesOf(withProbe, 'availability').map((g) => ({
+        ...g,
+        rules: g.rules.map((r) => (!isAlertRule(r) && r.record === 'postfix_relay_slo:sli_good:sample' ? { ...r, expr: r.expr.replace(/ or on\(\) \(vector\(0\).*$/, '') } : r)),
+      }));
+      expect(groups.flatMap((g) => g.rules).some((r) => !isAlertRule(r) && r.record === 'postfix_relay_slo:sli_good:sample' && !r.expr.includes('vector(0)'))).toBe(true);
       expect(await fails(groups, 'availability: the probe series disappears')).toContain('PostfixRelayAvailabilityFastBurn');
     });
 
@@ -217,6 +221,11 @@ describe.skipIf(!ready)('SLO rules under promtool', () => {
     it('target health that reads the exporter log-file series (not showq) pages on an idle relay', async () => {
       const groups = mutate(rulesOf(withoutProbe, 'availability'), 'postfix_relay_slo:sli_good:sample', ', path="/var/spool/postfix/public/showq"', '');
       expect(await fails(groups, 'availability without a probe: every pod down')).toMatch(/PostfixRelayAvailability[\s\S]*time: 1h59m/);
+    });
+
+    it('a missing source counted without having been seen pages at every fresh install', async () => {
+      const groups = mutate(rulesOf(withProbe, 'availability'), 'postfix_relay_slo:sli_good:sample', ' and on() present_over_time(probe_success{namespace="email-server-prod", job="postfix-relay-probe"}[3d])', '');
+      expect(await fails(groups, 'availability: the first probe arrives minutes after the rules')).toContain('PostfixRelayAvailabilityFastBurn');
     });
 
     it('a renamed probe metric fails', async () => {

@@ -153,16 +153,19 @@ describe('burn-rate thresholds', () => {
 });
 
 describe('the availability indicator', () => {
-  it('without a probe, is target health: some pod scraped with Postfix running (showq), else 0', () => {
+  it('without a probe, is target health: some pod scraped with Postfix running (showq), else 0 once the targets seen within 3d are gone for 5m', () => {
     const good = record(prod, 'postfix_relay_slo:sli_good:sample', 'availability').expr;
+    const up = 'up{namespace="email-server-prod", job="postfix-relay-metrics"}';
     expect(good).toBe(
-      'max(min by (pod) (up{namespace="email-server-prod", job="postfix-relay-metrics"} or postfix_up{namespace="email-server-prod", job="postfix-relay-metrics", path="/var/spool/postfix/public/showq"})) or on() vector(0)',
+      `max(min by (pod) (${up} or postfix_up{namespace="email-server-prod", job="postfix-relay-metrics", path="/var/spool/postfix/public/showq"}))` +
+        ` or on() (vector(0) and on() absent_over_time(${up}[5m]) and on() present_over_time(${up}[3d]))`,
     );
   });
 
-  it('with a probe, is the share of successful probes in two probe intervals, and 0 without a result', () => {
+  it('with a probe, is the share of successful probes in two probe intervals, and 0 once a probe seen within 3d is gone for 5m', () => {
     const good = record(withProbe(prod), 'postfix_relay_slo:sli_good:sample', 'availability').expr;
-    expect(good).toBe('min(avg_over_time(probe_success{namespace="email-server-prod", job="postfix-relay-probe"}[59s])) or on() vector(0)');
+    const probe = 'probe_success{namespace="email-server-prod", job="postfix-relay-probe"}';
+    expect(good).toBe(`min(avg_over_time(${probe}[59s])) or on() (vector(0) and on() absent_over_time(${probe}[5m]) and on() present_over_time(${probe}[3d]))`);
   });
 
   it.each([

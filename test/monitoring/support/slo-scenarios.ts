@@ -113,6 +113,12 @@ export function neverFired(alerts: readonly string[], at: number, span: number, 
   return { expr: `max_over_time(ALERTS{alertname=~${JSON.stringify(names)}}[${span}s])`, at, samples: [], why };
 }
 
+/** Never firing (pending allowed: an alert with a `for:` may be pending) in the `span` seconds before `at`. */
+export function neverFiring(alerts: readonly string[], at: number, span: number, why: string): Check {
+  const names = alerts.map((a) => a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return { expr: `max_over_time(ALERTS{alertname=~${JSON.stringify(names)}, alertstate="firing"}[${span}s])`, at, samples: [], why };
+}
+
 const PAGES = (sli: string) => [`PostfixRelay${sli}FastBurn`, `PostfixRelay${sli}SlowBurn`];
 const TICKET = (sli: string) => `PostfixRelay${sli}BudgetAtRisk`;
 
@@ -142,6 +148,22 @@ export function availabilityProbeScenarios(env: EnvironmentConfig): SloScenario[
   }
 
   {
+    // Rules installed before the Probe is first scraped (a fresh install): nothing pages.
+    const before = 4;
+    const minutes = 2 * 60;
+    out.push({
+      name: 'availability: the first probe arrives minutes after the rules',
+      interval: '30s',
+      series: [{ series: probe, values: gauge([['_', before * perMin], [1, (minutes - before) * perMin]]) }, ...exporterUp(minutes)],
+      checks: [
+        neverFired(PAGES('Availability'), (minutes - 1) * MIN, (minutes - 1) * MIN, 'a probe that is not there yet burns no budget'),
+        // PostfixRelayDown is pending while absent(probe_success) holds, and never reaches its for:.
+        neverFiring(['PostfixRelayDown'], (minutes - 1) * MIN, (minutes - 1) * MIN, 'and pages nobody'),
+      ],
+    });
+  }
+
+  {
     // Two hours of health, then the relay stops answering.
     const before = 2 * 60;
     const after = 20;
@@ -161,6 +183,7 @@ export function availabilityProbeScenarios(env: EnvironmentConfig): SloScenario[
 
   {
     // The probe's series disappears (the blackbox exporter is gone, the Probe was deleted, ...).
+    // A gap shorter than 5 minutes records nothing; then every minute without a result is bad.
     const before = 2 * 60;
     const after = 20;
     out.push({
@@ -168,7 +191,9 @@ export function availabilityProbeScenarios(env: EnvironmentConfig): SloScenario[
       interval: '30s',
       series: [{ series: probe, values: gauge([[1, before * perMin], ['_', after * perMin]]) }, ...exporterUp(before + after)],
       checks: [
-        firing('PostfixRelayAvailabilityFastBurn', (before + 2) * MIN, 'no probe result is an error, not silence'),
+        { expr: 'postfix_relay_slo:sli_good:sample', at: (before + 3) * MIN, samples: [], why: 'a gap of a few minutes records nothing (a Prometheus restart, the first scrape)' },
+        notFiring('PostfixRelayAvailabilityFastBurn', (before + 4) * MIN, 'a short gap does not page'),
+        firing('PostfixRelayAvailabilityFastBurn', (before + 6) * MIN, 'no probe result for 5 minutes is an error, not silence'),
         // absent() sees it once the last sample leaves the 5 m lookback; then alerts.for.
         firing('PostfixRelayDown', (before + 5 + durationMinutes(env.alerts.for) + 1) * MIN, 'PostfixRelayDown fires without a probe result'),
       ],
