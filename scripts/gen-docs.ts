@@ -177,13 +177,30 @@ export const CROSS_FIELD_RULES: readonly { readonly field: string; readonly rule
     rule: '`none` and `may` are refused (mail could leave in clear text); `encrypt` only with `relay.allowUnverifiedTls: true`.',
   },
   { field: 'queue.drainDeadlineSeconds', rule: 'at least 10 s below `terminationGracePeriodSeconds`.' },
+  {
+    field: 'scheduling.tolerations',
+    rule: '`value` only with operator `Equal`; `key` unless operator is `Exists`; `tolerationSeconds` only with effect `NoExecute`.',
+  },
+  {
+    field: 'scheduling.affinity',
+    rule: 'every node selector term lists matchExpressions or matchFields; `In`/`NotIn` need values, `Exists`/`DoesNotExist` take none, `Gt`/`Lt` one integer.',
+  },
+  { field: 'pod.labels, pod.annotations', rule: 'no `app.kubernetes.io/*` label (the selector and the chart\'s labels) and no `checksum/config` annotation.' },
+  {
+    field: 'service.loadBalancerSourceRanges',
+    rule: 'required with `service.type: LoadBalancer` and refused otherwise; no `/0`, no host bits, no duplicates, none inside `network.clusterCidrs`, and together never every IPv4 or IPv6 address.',
+  },
 ];
 
 export function renderConfigReference(): string {
   const schema = rawJsonSchema();
   const props = (schema.properties ?? {}) as Record<string, Json>;
   const all = rows(schema, []);
-  const required = all.filter((r) => r.default === '**required**' && r.type !== 'object').map((r) => `\`${r.path}\``);
+  // Required inside an optional object (argocd.automated, scheduling.affinity.nodeAffinity) is required only when that object is given.
+  const optional = all.filter((r) => r.default === 'unset').map((r) => `${r.path}.`);
+  const required = all
+    .filter((r) => r.default === '**required**' && r.type !== 'object' && !optional.some((p) => r.path.startsWith(p)))
+    .map((r) => `\`${r.path}\``);
   const topScalars = all.filter((r) => !r.path.includes('.') && !(props[r.path]?.type === 'object' && props[r.path]?.properties));
   const sections = Object.entries(props).filter(([, s]) => s.type === 'object' && s.properties);
 

@@ -85,6 +85,8 @@ function messageFor(issue: z.core.$ZodIssue, value: unknown): string {
   if (issue.code === 'too_small' && issue.origin === 'number') return issue.message.startsWith('must') ? issue.message : `must be ${issue.inclusive ? 'at least' : 'above'} ${issue.minimum}`;
   if (issue.code === 'too_big' && issue.origin === 'number') return issue.message.startsWith('must') ? issue.message : `must be ${issue.inclusive ? 'at most' : 'below'} ${issue.maximum}`;
   if (issue.code === 'invalid_format' && issue.format === 'url') return 'must be a URL such as https://example.com/path';
+  // A map key that fails its format: say what a key must be, not just that it is invalid.
+  if (issue.code === 'invalid_key') return `key ${issue.issues[0]?.message ?? 'is not allowed'}`;
   return issue.message;
 }
 

@@ -16,6 +16,10 @@ import {
   port,
   storageQuantity,
 } from './formats';
+import { dnsSubdomain } from './sections/kube';
+import { checkPod, podSection } from './sections/pod';
+import { checkScheduling, schedulingSection } from './sections/scheduling';
+import { checkService, serviceSection } from './sections/service';
 
 /**
  * The single source of truth for an environment file: validation, the TypeScript types
@@ -62,6 +66,11 @@ const image = (repository: string, tag: string) =>
         .enum(['IfNotPresent', 'Always', 'Never'])
         .default('IfNotPresent')
         .describe('Kubernetes imagePullPolicy.'),
+      pullSecrets: z
+        .array(dnsSubdomain)
+        .default([])
+        .refine((names) => new Set(names).size === names.length, { message: 'must not list a Secret twice' })
+        .describe('Names of existing image pull Secrets (kubernetes.io/dockerconfigjson) in the namespace, for a private registry or mirror; the pod lists those of both images.'),
     })
     .strict();
 
@@ -84,7 +93,8 @@ const resources = (req: [string, string], lim: [string, string]) =>
 const imageSchema = image('juanluisbaptiste/postfix', '1.9.0');
 const exporterImageSchema = image('ghcr.io/hsn723/postfix_exporter', '0.16.1');
 
-export const environmentSchema = z
+/** The environment's fields, before the rules across fields (the Helm values reuse its parts). */
+export const environmentObject = z
   .object({
     tier: z
       .enum(['development', 'staging', 'production'])
@@ -382,6 +392,9 @@ export const environmentSchema = z
       .strict()
       .prefault({})
       .describe('Topology spread constraint.'),
+    scheduling: schedulingSection,
+    pod: podSection,
+    service: serviceSection,
     argocd: z
       .object({
         enabled: z.boolean().default(true).describe('Write an Argo CD Application for this environment to dist/argocd/.'),
@@ -404,7 +417,9 @@ export const environmentSchema = z
       .prefault({})
       .describe('Argo CD Application.'),
   })
-  .strict()
+  .strict();
+
+export const environmentSchema = environmentObject
   .superRefine((env, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     // zod runs this refinement even when a field failed its own format check (the object's shape
@@ -518,6 +533,10 @@ export const environmentSchema = z
     } else if (env.relay.tlsSecurityLevel === 'encrypt' && !env.relay.allowUnverifiedTls) {
       issue(['relay', 'tlsSecurityLevel'], '"encrypt" does not authenticate the relay: use "secure", or set relay.allowUnverifiedTls: true to accept the risk');
     }
+
+    checkScheduling(env, issue);
+    checkPod(env, issue);
+    checkService(env, issue);
 
     if (env.queue.drainDeadlineSeconds + 10 > env.terminationGracePeriodSeconds) {
       issue(

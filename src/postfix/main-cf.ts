@@ -1,4 +1,5 @@
 import type { EnvironmentConfig } from '../config/schema';
+import { loadBalancerRanges } from '../config/sections/service';
 import { DRAIN_REFUSE_RESTRICTION } from './drain';
 import { PATHS } from './layout';
 
@@ -42,7 +43,7 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
     // Network
     ['inet_interfaces', 'all'],
     ['inet_protocols', relay.ipVersion, 'Google authenticates the registered egress IPv4 addresses.'],
-    ['mynetworks', env.network.mynetworks.map(postfixCidr).join(', '), 'Clients allowed to relay: the cluster networks, never 0.0.0.0/0.'],
+    relayClientNetworks(env),
 
     // Paths (emptyDirs or a PVC in the pod)
     ['queue_directory', PATHS.queueDir],
@@ -180,6 +181,20 @@ function senderRestrictions(domains: readonly string[]): string {
     `check_sender_access inline:{{<>=REJECT 5.7.1 The null sender is not accepted by this relay}, ${allowed}}`,
     `check_sender_access static:{REJECT 5.7.1 Sender domain not allowed by this relay (allowed: ${domains.join(' ')})}`,
   ].join(', ');
+}
+
+/**
+ * mynetworks: the cluster's client networks, plus the LoadBalancer's client ranges when the
+ * Service is one (the same ranges the Service and the NetworkPolicy admit, nothing wider).
+ */
+function relayClientNetworks(env: EnvironmentConfig): MainCfEntry {
+  const lb = loadBalancerRanges(env).filter((r) => !env.network.mynetworks.includes(r));
+  if (!lb.length) return ['mynetworks', env.network.mynetworks.map(postfixCidr).join(', '), 'Clients allowed to relay: the cluster networks, never 0.0.0.0/0.'];
+  return [
+    'mynetworks',
+    [...env.network.mynetworks, ...lb].map(postfixCidr).join(', '),
+    'Clients allowed to relay: the cluster networks, then the clients outside the cluster that the LoadBalancer admits (service.loadBalancerSourceRanges); never 0.0.0.0/0.',
+  ];
 }
 
 /** mynetworks wants IPv6 networks as [addr]/len. */

@@ -33,7 +33,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a misspelt top-level field', set: { replica: 2 },
     expected: [
-      'replica: unknown field "replica" (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got 2)',
+      'replica: unknown field "replica" (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got 2)',
     ],
   },
   {
@@ -524,6 +524,120 @@ export const CASES: readonly BadConfigCase[] = [
     title: 'an Argo CD server that is not a URL', set: { 'argocd.destinationServer': 'in-cluster' },
     expected: [
       'argocd.destinationServer: must be a URL such as https://example.com/path (got "in-cluster")',
+    ],
+  },
+  // --- issue 13: scheduling, pod metadata, pull secrets, the LoadBalancer ----------------------
+  {
+    title: 'a LoadBalancer without client ranges', set: { 'service.type': 'LoadBalancer' },
+    expected: [
+      'service.loadBalancerSourceRanges: is required when service.type is LoadBalancer: list the client networks outside the cluster that may relay (a load balancer open to every address is an open relay on the internet)',
+    ],
+  },
+  {
+    title: 'a LoadBalancer open to the whole internet', set: { 'service.type': 'LoadBalancer', 'service.loadBalancerSourceRanges': ['0.0.0.0/0', '::/0'] },
+    expected: [
+      'service.loadBalancerSourceRanges.0: 0.0.0.0/0 admits every address: an open relay on the internet. List the client networks (got "0.0.0.0/0")',
+      'service.loadBalancerSourceRanges.1: ::/0 admits every address: an open relay on the internet. List the client networks (got "::/0")',
+    ],
+  },
+  {
+    title: 'LoadBalancer ranges that together cover every IPv4 address',
+    set: { 'service.type': 'LoadBalancer', 'service.loadBalancerSourceRanges': ['0.0.0.0/1', '128.0.0.0/2', '192.0.0.0/2'] },
+    expected: [
+      'service.loadBalancerSourceRanges: together cover every IPv4 address: an open relay on the internet. List specific client networks (got ["0.0.0.0/1","128.0.0.0/2","192.0.0.0/2"])',
+    ],
+  },
+  {
+    title: 'LoadBalancer ranges with host bits, twice, and inside the cluster networks',
+    set: { 'service.type': 'LoadBalancer', 'service.loadBalancerSourceRanges': ['192.168.7.9/24', '203.0.113.0/24', '203.0.113.0/24', '10.20.0.0/16', 'fd00:1::5/64', 'corp-vpn'] },
+    expected: [
+      'service.loadBalancerSourceRanges.5: must be a CIDR such as 10.0.0.0/8 or fd00::/8 (got "corp-vpn")',
+      'service.loadBalancerSourceRanges.0: 192.168.7.9/24 has host bits set: write the network, 192.168.7.0/24 (got "192.168.7.9/24")',
+      'service.loadBalancerSourceRanges.2: 203.0.113.0/24 is listed twice (got "203.0.113.0/24")',
+      "service.loadBalancerSourceRanges.3: 10.20.0.0/16 lies inside network.clusterCidrs (10.0.0.0/8): pods there would reach the relay without the namespace access label. List the external clients' networks, and narrow network.clusterCidrs to the pod and service networks if they share an address block (got \"10.20.0.0/16\")",
+      'service.loadBalancerSourceRanges.4: fd00:1::5/64 has host bits set: write the network, fd00:1::/64 (got "fd00:1::5/64")',
+    ],
+  },
+  {
+    title: 'client ranges on a ClusterIP Service', set: { 'service.loadBalancerSourceRanges': ['203.0.113.0/24'] },
+    expected: [
+      'service.loadBalancerSourceRanges: applies only to service.type LoadBalancer (type is ClusterIP): remove it, or set type: LoadBalancer (got ["203.0.113.0/24"])',
+    ],
+  },
+  {
+    title: 'a Service type Kubernetes offers but the relay does not', set: { 'service.type': 'NodePort' },
+    expected: [
+      'service.type: must be one of "ClusterIP", "LoadBalancer" (got "NodePort")',
+    ],
+  },
+  {
+    title: 'pod labels that would take over the selector', set: { 'pod.labels': { 'app.kubernetes.io/name': 'other', 'app.kubernetes.io/version': '2', team: 'mail' } },
+    expected: [
+      'pod.labels.app.kubernetes.io/name: is reserved: the app.kubernetes.io/* labels identify the relay and its selector (app.kubernetes.io/name, app.kubernetes.io/instance), which Services, the NetworkPolicy and the immutable workload selector rely on: use a label outside app.kubernetes.io/ (got "other")',
+      'pod.labels.app.kubernetes.io/version: is reserved: the app.kubernetes.io/* labels identify the relay and its selector (app.kubernetes.io/name, app.kubernetes.io/instance), which Services, the NetworkPolicy and the immutable workload selector rely on: use a label outside app.kubernetes.io/ (got "2")',
+    ],
+  },
+  {
+    title: 'a pod annotation the chart owns, and one with a newline', set: { 'pod.annotations': { 'checksum/config': 'x', 'example.com/note': 'a\nb' } },
+    expected: [
+      'pod.annotations.example.com/note: must not contain control characters (newlines, tabs, NUL, U+0085, U+2028, U+2029) (got "a\\nb")',
+      'pod.annotations.checksum/config: is reserved: the chart sets it to a hash of the Postfix configuration so that a change rolls the pods (got "x")',
+    ],
+  },
+  {
+    title: 'pull secrets that are not Secret names', set: { 'image.pullSecrets': ['Registry Creds', 'ok', 'ok'], 'metrics.image.pullSecrets': 'ghcr' },
+    expected: [
+      'image.pullSecrets.0: must be a Kubernetes object name: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit (got "Registry Creds")',
+      'image.pullSecrets: must not list a Secret twice (got ["Registry Creds","ok","ok"])',
+      'metrics.image.pullSecrets: must be an array (got "ghcr")',
+    ],
+  },
+  {
+    title: 'tolerations Kubernetes would refuse',
+    set: {
+      'scheduling.tolerations': [
+        { operator: 'Exists', value: 'x' },
+        { value: 'egress' },
+        { key: 'dedicated', value: 'mail', effect: 'NoSchedule', tolerationSeconds: 60 },
+      ],
+    },
+    expected: [
+      'scheduling.tolerations.0.value: must be unset when operator is Exists (Exists matches the key alone) (got "x")',
+      'scheduling.tolerations.1.key: is required unless operator is Exists (an empty key with Exists tolerates every taint)',
+      'scheduling.tolerations.2.tolerationSeconds: applies only to effect NoExecute (effect is NoSchedule) (got 60)',
+    ],
+  },
+  {
+    title: 'a toleration operator Kubernetes does not know', set: { 'scheduling.tolerations': [{ key: 'dedicated', operator: 'Matches' }] },
+    expected: ['scheduling.tolerations.0.operator: must be one of "Equal", "Exists" (got "Matches")'],
+  },
+  {
+    title: 'node affinity terms Kubernetes would refuse, and pod anti-affinity',
+    set: {
+      'scheduling.affinity': {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{}, { matchExpressions: [{ key: 'pool', operator: 'In' }, { key: 'gen', operator: 'Gt', values: ['x'] }, { key: 'spot', operator: 'DoesNotExist', values: ['true'] }] }],
+          },
+          preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] } }],
+        },
+        podAntiAffinity: {},
+      },
+    },
+    expected: [
+      'scheduling.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.weight: must be at least 1 (got 0)',
+      'scheduling.affinity.podAntiAffinity: unknown field "podAntiAffinity" (allowed: nodeAffinity) (got {})',
+      'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0: must list matchExpressions or matchFields (an empty term matches no node) (got {})',
+      'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.1.matchExpressions.0.values: must list at least one value for operator In',
+      'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.1.matchExpressions.1.values: must be exactly one integer for operator Gt (got ["x"])',
+      'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.1.matchExpressions.2.values: must be empty for operator DoesNotExist (got ["true"])',
+    ],
+  },
+  {
+    title: 'a node selector and priority class with bad names', set: { 'scheduling.nodeSelector': { 'pool name': 'mail' }, 'scheduling.priorityClassName': 'High_Priority' },
+    expected: [
+      'scheduling.nodeSelector.pool name: key must be a Kubernetes label key such as example.com/name (got "pool name")',
+      'scheduling.priorityClassName: must be a Kubernetes object name: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit (got "High_Priority")',
     ],
   },
   {
