@@ -1,29 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { parseEnvironment } from '../../src/config/load';
-import type { EnvironmentConfig } from '../../src/config/schema';
 import { allowsIngress, type Peer } from './network-policy-model';
 import { find, one, render, workloadOf, type K8sObject } from './render';
+import { variant } from './variant';
 
 // Issue 13: the fields platform teams need (scheduling, pod and Service metadata, pull secrets,
 // a LoadBalancer for clients outside the cluster), each asked of the synthesized objects.
-
-type Json = Record<string, any>;
-
-function merge(base: Json, patch: Json): Json {
-  const out: Json = { ...base };
-  for (const [k, v] of Object.entries(patch)) {
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && base[k] && typeof base[k] === 'object' ? merge(base[k], v) : v;
-  }
-  return out;
-}
-
-/** A shipped environment file with `patch` merged in, validated as `environments/<name>.yaml` would be. */
-export function variant(name: 'dev' | 'staging' | 'prod', patch: Json): EnvironmentConfig {
-  const data = parse(readFileSync(`environments/${name}.yaml`, 'utf8')) as Json;
-  return parseEnvironment(merge(data, patch), `environments/${name}.yaml`, name);
-}
 
 const podSpec = (objects: K8sObject[]) => workloadOf(objects).spec.template.spec;
 const mainCf = (objects: K8sObject[]) => one(objects, 'ConfigMap', 'postfix-config').data['main.cf'] as string;
