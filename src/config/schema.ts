@@ -68,8 +68,9 @@ const image = (repository: string, tag: string) =>
         .describe('Kubernetes imagePullPolicy.'),
       pullSecrets: z
         .array(dnsSubdomain)
-        .default([])
         .refine((names) => new Set(names).size === names.length, { message: 'must not list a Secret twice' })
+        .meta({ uniqueItems: true })
+        .default([])
         .describe('Names of existing image pull Secrets (kubernetes.io/dockerconfigjson) in the namespace, for a private registry or mirror; the pod lists those of both images.'),
     })
     .strict();

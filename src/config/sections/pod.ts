@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { labels } from '../formats';
-import { annotations, reservedKeys } from './kube';
+import { annotations, reservedKeys, reservedKeysMeta } from './kube';
 
 /**
  * Extra metadata on the relay pods, for service meshes, egress gateways, cost tools and the
@@ -15,9 +15,12 @@ export const CONFIG_CHECKSUM_ANNOTATION = 'checksum/config';
 export const podSection = z
   .object({
     annotations: annotations
+      .meta(reservedKeysMeta([], [CONFIG_CHECKSUM_ANNOTATION]))
       .default({})
       .describe(`Extra annotations on the relay pods (e.g. sidecar.istio.io/inject). \`${CONFIG_CHECKSUM_ANNOTATION}\` is the chart's.`),
-    labels: labels.default({}).describe('Extra labels on the relay pods. The app.kubernetes.io/* labels (and with them the selector) are the chart\'s and cannot be set here.'),
+    labels: labels
+      .meta(reservedKeysMeta(RESERVED_LABEL_PREFIXES))
+      .default({}).describe('Extra labels on the relay pods. The app.kubernetes.io/* labels (and with them the selector) are the chart\'s and cannot be set here.'),
   })
   .strict()
   .prefault({})
