@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { environmentSchema } from '../src/config/schema';
 import { cidr, domainName } from '../src/config/formats';
+import { annotationValue } from '../src/config/sections/kube';
 
 type Json = Record<string, unknown>;
 
@@ -27,6 +28,7 @@ export const JSON_SCHEMA_PATH = 'docs/environment.schema.json';
 const FORMAT_NOTES = new Map<unknown, { note: string; json: Json }>([
   [cidr._zod.def, { note: 'IPv4 or IPv6 CIDR, e.g. `10.0.0.0/8`', json: { pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$' } }],
   [domainName._zod.def, { note: 'fully qualified domain name, e.g. `example.com` (lower-cased)', json: { format: 'hostname' } }],
+  [annotationValue._zod.def, { note: 'text without control characters (newline, tab, NUL, U+0085, U+2028, U+2029)', json: {} }],
 ]);
 
 const NOTE_KEY = 'x-constraint';
