@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Document, isMap, isScalar } from 'yaml';
 import type { EnvironmentConfig } from '../config/schema';
+import { CONFIG_CHECKSUM_ANNOTATION, RESERVED_LABEL_PREFIXES } from '../config/sections/pod';
 import { loadBalancerRanges } from '../config/sections/service';
 import { EXPORTER_CONTAINER, POSTFIX_CONTAINER, RELAY_NAME } from '../postfix/layout';
 import { escapeGoTemplate } from './go-template';
@@ -220,6 +221,17 @@ function valuesCheck(env: EnvironmentConfig): string {
       );
     }
   };
+  // What pod.ts refuses in an environment file: the chart's own label and annotation keys.
+  lines.push(
+    '{{- range $key, $_ := .Values.pod.labels }}',
+    `{{- if hasPrefix ${goString(RESERVED_LABEL_PREFIXES[0]!)} $key }}`,
+    fail('pod.labels.%s: is reserved: the app.kubernetes.io/* labels identify the relay and its selector, which the Services, the NetworkPolicy and the immutable workload selector rely on: use a label outside app.kubernetes.io/', '$key'),
+    '{{- end }}',
+    '{{- end }}',
+    `{{- if hasKey .Values.pod.annotations ${goString(CONFIG_CHECKSUM_ANNOTATION)} }}`,
+    fail(`pod.annotations.${CONFIG_CHECKSUM_ANNOTATION}: is reserved: the chart sets it to a hash of the Postfix configuration so that a change rolls the pods`),
+    '{{- end }}',
+  );
   limits('resources', '.Values.resources');
   if (f.metrics) limits('metrics.resources', '.Values.metrics.resources');
   const mib = minimumMemoryMiB(env);

@@ -196,11 +196,14 @@ describe('values and their schema', () => {
     expect(helmValuesSchema(env('dev')).safeParse({ ...dev, replicas: 1 }).success).toBe(true);
   });
 
-  it('refuses in JSON Schema what the environment schema refuses: reserved labels and annotations, duplicate pull secrets', () => {
+  it('refuses in JSON Schema what the environment schema refuses (reserved keys: in values-check.yaml, with a clearer message)', () => {
     const schema = helmValuesJsonSchema(env('prod')) as Record<string, any>;
     const pod = schema.properties.pod.properties;
-    expect(pod.labels.propertyNames.not).toEqual({ pattern: '^app\\.kubernetes\\.io\\/' });
-    expect(pod.annotations.propertyNames.not).toEqual({ enum: ['checksum/config'] });
+    expect(pod.labels.propertyNames.not).toBeUndefined();
+    expect(pod.labels.propertyNames.pattern).toMatch(/^\^/);
+    const check = helmChart(env('prod'), files, '1.0.0').get(`${root}/templates/${VALUES_CHECK}`)!;
+    expect(check).toContain('{{- if hasPrefix "app.kubernetes.io/" $key }}');
+    expect(check).toContain('{{- if hasKey .Values.pod.annotations "checksum/config" }}');
     expect(schema.properties.image.properties.pullSecrets.uniqueItems).toBe(true);
     expect(new RegExp(pod.annotations.additionalProperties.pattern).test('a\u2028b')).toBe(false);
     expect(new RegExp(pod.annotations.additionalProperties.pattern).test('a b: c/d')).toBe(true);
