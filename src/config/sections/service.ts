@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cidr, cidrContains, familiesCoveredWhole, isCidr, parseCidr } from '../formats';
+import { cidr, cidrContains, clientRangesProblem, hasHostBits, isCidr } from '../formats';
 import { annotations } from './kube';
 
 /**
@@ -18,7 +18,7 @@ export const serviceSection = z
       .array(cidr)
       .default([])
       .describe(
-        'With type LoadBalancer (required then): the client networks outside the cluster that may relay. They become the Service\'s loadBalancerSourceRanges, a NetworkPolicy ipBlock on port 25 and mynetworks entries. Never 0.0.0.0/0, ::/0 or ranges that together cover a whole address space.',
+        'With type LoadBalancer (required then): the client networks outside the cluster that may relay. They become the Service\'s loadBalancerSourceRanges, a NetworkPolicy ipBlock on port 25 and mynetworks entries. Never 0.0.0.0/0, ::/0, ranges that together cover a whole address space, or more public addresses than one IPv4 /8 or IPv6 /32.',
       ),
     annotations: annotations
       .default({})
@@ -36,35 +36,10 @@ export function loadBalancerRanges(env: { readonly service: ServiceConfig }): re
   return env.service.type === 'LoadBalancer' ? env.service.loadBalancerSourceRanges : [];
 }
 
-/** `10.1.2.3/8` -> `10.0.0.0/8`; undefined when the address is already the network's. */
-export function canonicalCidr(value: string): string | undefined {
-  const { family, network, prefix } = parseCidr(value);
-  const address = value.split('/')[0]!;
-  const text =
-    family === 4
-      ? [24n, 16n, 8n, 0n].map((s) => String((network >> s) & 255n)).join('.')
-      : compressIpv6(Array.from({ length: 8 }, (_, i) => ((network >> BigInt(112 - 16 * i)) & 0xffffn).toString(16)));
-  const same = family === 4 ? text === address : parseCidr(`${address}/128`).network === network;
-  return same ? undefined : `${text}/${prefix}`;
-}
-
-function compressIpv6(groups: string[]): string {
-  let best = [-1, 0];
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > best[1]! && j - i > 1) best = [i, j - i];
-    i = j;
-  }
-  if (best[0]! < 0) return groups.join(':');
-  return `${groups.slice(0, best[0]).join(':')}::${groups.slice(best[0]! + best[1]!).join(':')}`;
-}
-
-export function checkService(env: { readonly service: ServiceConfig; readonly network: { readonly clusterCidrs: readonly string[] } }, issue: Issue): void {
+export function checkService(
+  env: { readonly service: ServiceConfig; readonly network: { readonly clusterCidrs: readonly string[]; readonly mynetworks?: readonly string[] } },
+  issue: Issue,
+): void {
   const s = env.service;
   const path = ['service', 'loadBalancerSourceRanges'];
   if (s.type !== 'LoadBalancer') {
@@ -77,17 +52,13 @@ export function checkService(env: { readonly service: ServiceConfig; readonly ne
     issue(path, 'is required when service.type is LoadBalancer: list the client networks outside the cluster that may relay (a load balancer open to every address is an open relay on the internet)');
     return;
   }
+  const ranges = s.loadBalancerSourceRanges;
   const seen = new Set<string>();
-  s.loadBalancerSourceRanges.forEach((range, i) => {
-    if (!isCidr(range)) return; // its own "must be a CIDR" issue is already reported
-    const { prefix } = parseCidr(range);
-    const canonical = canonicalCidr(range);
+  ranges.forEach((range, i) => {
+    // A malformed range (or one with host bits) has its own message from the cidr format.
+    if (!isCidr(range) || hasHostBits(range)) return;
     const cluster = env.network.clusterCidrs.filter(isCidr).find((c) => cidrContains(c, range));
-    if (prefix === 0) {
-      issue([...path, i], `${range} admits every address: an open relay on the internet. List the client networks`);
-    } else if (canonical) {
-      issue([...path, i], `${range} has host bits set: write the network, ${canonical}`);
-    } else if (seen.has(range)) {
+    if (seen.has(range)) {
       issue([...path, i], `${range} is listed twice`);
     } else if (cluster) {
       issue(
@@ -97,8 +68,12 @@ export function checkService(env: { readonly service: ServiceConfig; readonly ne
     }
     seen.add(range);
   });
-  const zeroPrefix = (f: 4 | 6) => s.loadBalancerSourceRanges.some((r) => isCidr(r) && parseCidr(r).family === f && parseCidr(r).prefix === 0);
-  for (const family of familiesCoveredWhole(s.loadBalancerSourceRanges).filter((f) => !zeroPrefix(f))) {
-    issue(path, `together cover every IPv${family} address: an open relay on the internet. List specific client networks`);
-  }
+  // Judged as a whole (0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0), alone and together with the
+  // cluster's client networks: both lists end up in mynetworks.
+  const valid = ranges.filter((r) => isCidr(r) && !hasHostBits(r));
+  const mynetworks = (env.network.mynetworks ?? env.network.clusterCidrs).filter(isCidr);
+  const alone = clientRangesProblem(valid);
+  const together = alone || clientRangesProblem(mynetworks) ? undefined : clientRangesProblem([...mynetworks, ...valid]);
+  if (alone) issue(path, alone);
+  else if (together) issue(path, `with network.mynetworks (${mynetworks.join(', ')}), ${together}`);
 }
