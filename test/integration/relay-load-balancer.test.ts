@@ -6,13 +6,13 @@ import { useRelay } from './harness/relay-fixture';
 
 // Issue 13: a LoadBalancer's client ranges are trusted by the real Postfix, and nothing else is.
 // Loopback addresses stand in for the networks: the cluster is 127.0.0.1/32, the load balancer's
-// clients are 127.0.0.3/32 and 127.0.1.0/24, and 127.0.0.2 and 127.0.2.9 are somewhere else on
-// the internet. The rendered mynetworks line is used as it is (the harness would otherwise
+// clients are 127.0.0.3/32 and 127.0.1.0/24 (plus an IPv6 range, which Postfix must read even
+// with inet_protocols = ipv4), and 127.0.0.2 and 127.0.2.9 are somewhere else on the internet. The rendered mynetworks line is used as it is (the harness would otherwise
 // narrow it to 127.0.0.1/32); the same environment with a ClusterIP Service is the control.
 
 const ready = requireTool('postfix', 'postfix') && requireTool('openssl', 'openssl');
 
-const RANGES = ['127.0.0.3/32', '127.0.1.0/24'];
+const RANGES = ['127.0.0.3/32', '127.0.1.0/24', '2001:db8:10::/48'];
 const base = { network: { clusterCidrs: ['127.0.0.1/32'], allowPublicClientNetworks: true } };
 const loadBalancer = variant('prod', { ...base, service: { type: 'LoadBalancer', loadBalancerSourceRanges: RANGES } });
 const clusterIp = variant('prod', base);
@@ -33,7 +33,7 @@ async function relayFrom(pf: PostfixInstance, source: string): Promise<{ rcpt: n
 
 describe.skipIf(!ready)('LoadBalancer client ranges on real Postfix', () => {
   it('renders the cluster network, then the load balancer ranges, into mynetworks', () => {
-    expect(renderedMynetworks(loadBalancer)).toBe('127.0.0.1/32, 127.0.0.3/32, 127.0.1.0/24');
+    expect(renderedMynetworks(loadBalancer)).toBe('127.0.0.1/32, 127.0.0.3/32, 127.0.1.0/24, [2001:db8:10::]/48');
     expect(renderedMynetworks(clusterIp)).toBe('127.0.0.1/32');
   });
 
@@ -65,6 +65,11 @@ describe.skipIf(!ready)('LoadBalancer client ranges on real Postfix', () => {
       await pf.waitForLog(new RegExp(`reject: RCPT from unknown\\[${source.replace(/\./g, '\\.')}\\]`));
       expect(sink.messages).toEqual([]);
       await pf.waitForQueue((q) => q.length === 0, 'an empty queue');
+    });
+
+    // After the refusals: smtpd reads the whole list only for a client that matches no entry.
+    it('read every mynetworks entry (the IPv6 range too) without an error', () => {
+      expect(pf.log()).not.toMatch(/postfix\/smtpd\[\d+\]: (error|fatal|warning): /);
     });
   });
 
