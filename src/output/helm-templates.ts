@@ -39,6 +39,11 @@ export function templateObject(object: Record<string, unknown>, holes: readonly 
     }
     const [, indent, item = '', key] = matches[0]!;
     if (hole.omitEmpty && item) throw new Error(`${where}: Helm template: the optional field ${hole.path.join('.')} cannot open a list item`);
+    // `{{- with` trims every blank before it: only the line break may be there, or text would change.
+    const before = escaped.slice(0, matches[0]!.index);
+    if (hole.omitEmpty && before && !/[^\s]\n$/.test(before)) {
+      throw new Error(`${where}: Helm template: the optional field ${hole.path.join('.')} follows a line ending in blanks`);
+    }
     const replacement = hole.omitEmpty
       ? `{{- with ${hole.value} }}\n${indent}${key}: {{ toJson . }}\n{{- end }}`
       : `${indent}${item}${key}: {{ ${hole.value} | toJson }}`;

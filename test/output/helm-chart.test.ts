@@ -133,6 +133,13 @@ describe('value holes in templates', () => {
     expect(() => templateObject(object, [{ path: ['spec', 'items', 0, 'name'], value: '.Values.x', omitEmpty: true }], 'test')).toThrow('cannot open a list item');
   });
 
+  it('refuses an optional field after a line ending in blanks (the trim marker would eat them)', () => {
+    const trailing = { kind: 'Thing', data: { script: 'echo  \nend  ' }, spec: { a: 1 } };
+    expect(() => templateObject(trailing, [{ path: ['spec', 'extra'], value: '.Values.extra', omitEmpty: true }], 'test')).not.toThrow();
+    const last = { kind: 'Thing', spec: { script: 'line one\nline two   \n' } };
+    expect(() => templateObject(last, [{ path: ['spec', 'extra'], value: '.Values.extra', omitEmpty: true }], 'test')).toThrow('follows a line ending in blanks');
+  });
+
   it('cannot be forged by a user string that looks like a placeholder', () => {
     const forged = { ...object, metadata: { ...object.metadata, annotations: { note: '__email_server_helm_value_0__' } } };
     expect(() => templateObject(forged, [{ path: ['spec', 'count'], value: '.Values.count' }], 'test')).toThrow('must be a mapping key written once');
