@@ -25,7 +25,7 @@ export const HELPERS = '_helpers.tpl';
  * A Helm chart of one environment. Each template is the plain manifest with its Go-template
  * delimiters escaped, except at the fields platform teams set per cluster, which come from
  * values (src/output/helm-values.ts). values.yaml holds the environment's own values, so
- * `helm install` without overrides renders the same objects `kubectl apply -f dist/<env>`
+ * `helm install` without overrides renders the same objects `kubectl apply -f dist/<env>/`
  * sends; values.schema.json makes Helm refuse unknown keys and malformed values.
  *
  * Left out: a Namespace object for the environment's own namespace (`--create-namespace`
