@@ -168,6 +168,15 @@ export function runPublish(o: PublishOptions): PublishResult {
 
     const identity = authorIdentity(clone);
     for (let attempt = 1; ; attempt++) {
+      // Out-of-order CI runs: the repository already holds a publish of a later commit of this
+      // source. Publishing this one would undo that commit's changes; a rollback is a revert
+      // commit in the source, published like any other.
+      const now = head(o.branch);
+      const recorded = now ? readMetadata(clone, now, `${shownRepo} ${o.branch}:${METADATA_FILE}`)?.sourceCommit : undefined;
+      if (!dirty.length && recorded && recorded !== commit && isAncestor(root, commit, recorded)) {
+        o.log(`Nothing to publish: ${shownRepo} already holds a publish of ${recorded.slice(0, 12)}, a later commit that contains ${commit.slice(0, 12)}. (To roll back, revert in the source and publish that.)`);
+        return { status: 'unchanged', heads: { [o.branch]: now! }, attempts: attempt };
+      }
       const results = plans.map((plan) => {
         const now = head(plan.branch);
         return { plan, parent: now, commit: applyPlan(clone, plan, now, join(scratch, `index-${attempt}`), identity, shownRepo) };
@@ -255,6 +264,12 @@ function applyPlan(clone: string, plan: Plan, parent: string | undefined, indexF
   git(['update-index', '-z', '--index-info'], { cwd: clone, env, input: records });
   const treeSha = git(['write-tree'], { cwd: clone, env }).trim();
   return git(['commit-tree', treeSha, ...(parent ? ['-p', parent] : []), '-F', '-'], { cwd: clone, env, input: plan.message }).trim();
+}
+
+/** True when `older` is a proper ancestor of `newer` in the source (unknown commits: false). */
+function isAncestor(root: string, older: string, newer: string): boolean {
+  if (gitRaw(['cat-file', '-e', `${newer}^{commit}`], { cwd: root }).status !== 0) return false;
+  return gitRaw(['merge-base', '--is-ancestor', older, newer], { cwd: root }).status === 0;
 }
 
 function lsTree(clone: string, commit: string): Map<string, Entry> {
