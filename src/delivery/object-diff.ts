@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { APPLICATION_PREFIX, ARGOCD_DIR, chartName, HELM_DIR, KUSTOMIZATION_FILE } from '../output/layout';
+import { NAMESPACE_GUARD } from '../output/helm-chart';
 import { toYaml } from '../output/yaml';
 import { unifiedDiff } from './line-diff';
 
@@ -99,8 +100,8 @@ interface Group {
 
 /**
  * Splits a tree by environment: its folder's objects, its Argo CD Application and its Helm
- * chart. Files derived from the objects (the Kustomization, the chart's templates) are left
- * out: they change exactly when the objects do.
+ * chart. Files derived from the objects (the Kustomization, the chart's object templates) are
+ * left out: they change exactly when the objects do.
  */
 function group(tree: Tree, envs: readonly string[]): { groups: Map<string, Group>; other: Map<string, string> } {
   const groups = new Map(envs.map((e) => [e, { objects: new Map<string, Parsed>(), files: new Map<string, string>() }]));
@@ -124,7 +125,8 @@ function group(tree: Tree, envs: readonly string[]): { groups: Map<string, Group
       }
     } else if (top === HELM_DIR && parts.length > 2) {
       const env = envs.find((e) => parts[1] === chartName(e));
-      const mirrored = parts[2] === 'templates' && parts.length === 4 && tree.has(`${env}/${parts[3]}`);
+      // Every template but these two is an object file of the environment, escaped for Helm.
+      const mirrored = parts[2] === 'templates' && parts.length === 4 && parts[3] !== 'NOTES.txt' && parts[3] !== NAMESPACE_GUARD;
       if (env && !mirrored) groups.get(env)!.files.set(path, content);
       else if (!env) other.set(path, content);
     } else if (top === ARGOCD_DIR || top === HELM_DIR) {

@@ -36,11 +36,15 @@ function trimPath(path: string): string {
   return path.replace(/\/+$/, '').replace(/\.git$/, '').replace(/\/+$/, '').replace(/^\/+(?=.)/, isAbsolute(path) ? '/' : '');
 }
 
-/** The address with any password or token replaced, for messages, logs and metadata. */
+/**
+ * The address with its credentials replaced, for messages, logs and metadata. Over http(s)
+ * any user part may be a token (`https://<token>@github.com/...` works), so all of it goes; over
+ * ssh the user (`git@`) is kept and only a password removed.
+ */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, (_, scheme: string, userinfo: string) => {
-    const user = userinfo.split(':')[0];
-    return userinfo.includes(':') || /^(x-access-token|oauth2|gitlab-ci-token)$/i.test(user ?? '') ? `${scheme}***@` : `${scheme}${userinfo}@`;
+    if (/^https?:\/\/$/i.test(scheme) || userinfo.includes(':')) return `${scheme}***@`;
+    return `${scheme}${userinfo}@`;
   });
 }
 
