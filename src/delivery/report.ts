@@ -3,6 +3,9 @@ import { describeObject, type DiffReport, type EnvironmentDiff, type FileChange,
 /** GitHub refuses a comment body longer than this many characters. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
+/** First line of every Markdown report: CI finds its earlier comment by it and updates it. */
+export const MARKDOWN_MARKER = '<!-- email-server manifest diff -->';
+
 /** Lines longer than this are shortened in Markdown (the dashboard's JSON is one line). */
 export const MARKDOWN_LINE_LIMIT = 1_000;
 
@@ -131,7 +134,7 @@ export interface MarkdownOptions {
  */
 export function renderMarkdown(report: DiffReport, options: MarkdownOptions): string {
   const limit = options.limit ?? GITHUB_COMMENT_LIMIT - 1;
-  const title = `### email-server manifests: ${report.changed.length ? `${report.changed.length} environment(s) changed` : 'no environment changed'}\n\n`;
+  const title = `${MARKDOWN_MARKER}\n### email-server manifests: ${report.changed.length ? `${report.changed.length} environment(s) changed` : 'no environment changed'}\n\n`;
   const intro = `Compared with ${options.comparedWith}. ${summary(report)}\n\n`;
   const secs = sections(report);
   const full = options.fullCommand ?? 'npm run diff';

@@ -24,7 +24,7 @@ const report = (changed: EnvironmentDiff[]): DiffReport => ({ changed, unchanged
 describe('Markdown for a pull-request comment', () => {
   it('a small change: a table per environment and each diff in a collapsed block, nothing cut', () => {
     const md = renderMarkdown(report([envDiff('staging', 1, 2)]), { comparedWith: '`main`' });
-    expect(md).toContain('### email-server manifests: 1 environment(s) changed');
+    expect(md.startsWith('<!-- email-server manifest diff -->\n### email-server manifests: 1 environment(s) changed')).toBe(true);
     expect(md).toContain('| changed | ConfigMap | email-server-staging | object-0 |');
     expect(md).toContain('<details><summary>ConfigMap email-server-staging/object-0</summary>');
     expect(md).toContain('```diff\n--- base');

@@ -44,11 +44,17 @@ export function workspace(prefix: string): { dir: string; cleanup: () => void } 
   return { dir, cleanup: () => (process.env.KEEP_TEST_DIRS ? undefined : rmSync(dir, { recursive: true, force: true })) };
 }
 
+/** What a checkout without git history (an unpacked archive) copies: what the commands need. */
+const WITHOUT_GIT = ['src', 'imports', 'scripts', 'environments', 'package.json', 'package-lock.json', 'tsconfig.json', 'cdk8s.yaml', '.gitignore', 'README.md'];
+
 /** This checkout's files as git sees them (tracked, and new files that are not ignored). */
 function projectFiles(): string[] {
-  return git(ROOT, 'ls-files', '-z', '--cached', '--others', '--exclude-standard')
-    .split('\0')
-    .filter((f) => f && existsSync(join(ROOT, f)));
+  const r = sh('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT);
+  if (r.status !== 0) {
+    const walk = (p: string): string[] => (statSync(join(ROOT, p)).isDirectory() ? readdirSync(join(ROOT, p)).flatMap((n) => walk(`${p}/${n}`)) : [p]);
+    return WITHOUT_GIT.filter((p) => existsSync(join(ROOT, p))).flatMap(walk);
+  }
+  return r.stdout.split('\0').filter((f) => f && existsSync(join(ROOT, f)));
 }
 
 export interface SourceOptions {
