@@ -44,6 +44,20 @@ describe.each(DOCS)('%s', (doc) => {
   });
 });
 
+describe('one documented way to install the Argo CD Applications (issue 16.5)', () => {
+  it('the setup guide and DELIVERY.md give the same command: one environment\'s folder, in that environment\'s cluster', () => {
+    for (const doc of ['docs/DELIVERY.md', 'docs/EMAIL-SERVER-SETUP.md', 'README-EMAIL-SERVER.md']) {
+      const installs = [...read(doc).matchAll(/kubectl[^`\n]*apply[^`\n]*dist\/argocd[^`\n]*/g)].map((m) => m[0].trim());
+      expect(installs.length, doc).toBeGreaterThan(0);
+      for (const command of installs) {
+        // `kubectl apply -f dist/argocd` as a whole appears only where the docs say it applies nothing.
+        if (/apply -f dist\/argocd$/.test(command)) continue;
+        expect(command, doc).toMatch(/^kubectl --context <[^>]+> apply -f dist\/argocd\/(<env>|prod)\/$/);
+      }
+    }
+  });
+});
+
 describe('docs/DELIVERY.md', () => {
   const text = read('docs/DELIVERY.md');
 
