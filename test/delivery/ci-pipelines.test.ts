@@ -60,7 +60,7 @@ describe(GITHUB, () => {
     expect(Object.keys(wf.on)).toEqual(['pull_request', 'push']);
     expect(wf.on.push.branches).toEqual(['main']);
     const { test, diff, release } = wf.jobs;
-    expect(githubCommands({ jobs: { test } })).toContain('.ci/run');
+    expect(githubCommands({ jobs: { test } })).toContain('sudo env "PATH=$PATH" CI=true .ci/run');
     expect(diff.if).toBe("github.event_name == 'pull_request'");
     expect(diff.needs).toBe('test');
     const diffRuns = githubCommands({ jobs: { diff } });
