@@ -388,9 +388,21 @@ export const environmentSchema = z
         enabled: z.boolean().default(true).describe('Write an Argo CD Application for this environment to dist/argocd/.'),
         namespace: dnsLabel.default('argocd').describe('Namespace Argo CD runs in.'),
         project: z.string().min(1).default('default').describe('Argo CD project.'),
-        repoURL: z.string().min(1).default('https://github.com/bionicaisolutions/email-server-gitops.git').describe('GitOps repository that CI publishes dist/ to.'),
-        path: z.string().min(1).optional().describe('Folder in the GitOps repository; defaults to the environment name.'),
-        targetRevision: z.string().min(1).default('main').describe('Branch, tag or commit Argo CD follows.'),
+        repoURL: z.string().min(1).default('https://github.com/bionicaisolutions/email-server-gitops.git').describe('GitOps repository that `npm run gitops-publish` writes to (its `--repo`).'),
+        path: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Folder of this environment in the GitOps repository. Leave it out: it is the environment name, the folder `npm run gitops-publish` writes; any other value is refused.'),
+        layout: z
+          .enum(['folders', 'branches'])
+          .default('folders')
+          .describe('GitOps repository layout (`npm run gitops-publish --layout`): `folders` puts every environment in its own folder of one branch; `branches` gives each environment its own branch `env/<name>`.'),
+        targetRevision: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Branch Argo CD follows. Unset: `main` with the folders layout (set it to the `--branch` you publish to), `env/<name>` with the branches layout.'),
         destinationServer: webUrl({ schemes: ['https'], example: 'https://kubernetes.default.svc' })
           .default('https://kubernetes.default.svc').describe('Cluster API server: an https:// URL.'),
         automated: z
