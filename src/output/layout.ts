@@ -16,7 +16,8 @@ export const HELM_DIR = 'helm';
 /**
  * dist/argocd/<env>/: the Argo CD Application of one environment, in a folder of its own. There
  * is no aggregate: each Application is installed into the Argo CD of the cluster that runs its
- * environment (`kubectl apply -f dist/argocd/<env>/`); dist/argocd/ itself holds no file to apply, rather than installing every environment into one cluster.
+ * environment (`kubectl apply -f dist/argocd/<env>/`); dist/argocd/ itself holds no file to
+ * apply, rather than one that installs every environment into one cluster.
  */
 export const ARGOCD_DIR = 'argocd';
 
