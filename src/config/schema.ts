@@ -21,6 +21,7 @@ import {
   storageQuantity,
   webUrl,
 } from './formats';
+import { EXPORTER_IMAGE, EXPORTER_IMAGE_PROVENANCE, RELAY_IMAGE, RELAY_IMAGE_PROVENANCE } from './images';
 import { checkStrings } from './strings';
 
 /**
@@ -84,8 +85,8 @@ const resources = (req: [string, string], lim: [string, string]) =>
     })
     .strict();
 
-const imageSchema = image('juanluisbaptiste/postfix', '1.9.0');
-const exporterImageSchema = image('ghcr.io/hsn723/postfix_exporter', '0.16.1');
+const imageSchema = image(RELAY_IMAGE.repository, RELAY_IMAGE.tag);
+const exporterImageSchema = image(EXPORTER_IMAGE.repository, EXPORTER_IMAGE.tag);
 
 export const environmentSchema = z
   .object({
@@ -94,7 +95,9 @@ export const environmentSchema = z
       .default('production')
       .describe('What the environment is for. Production gets the strictest checks; `latest` images are accepted only in development.'),
     namespace: dnsLabel.describe('Namespace that every namespaced object is created in.'),
-    image: imageSchema.prefault({}).describe('The Postfix image. Its entrypoint is replaced: the rendered main.cf and master.cf are what runs.'),
+    image: imageSchema
+      .prefault({})
+      .describe(`The Postfix image. Its entrypoint is replaced: the rendered main.cf and master.cf are what runs. ${RELAY_IMAGE_PROVENANCE}`),
     replicas: z
       .number()
       .int()
@@ -294,7 +297,7 @@ export const environmentSchema = z
       .object({
         enabled: z.boolean().default(true).describe('Run the postfix_exporter sidecar and its Service.'),
         port: port.default(8080).describe('Port of the exporter and of the postfix-relay-metrics Service.'),
-        image: exporterImageSchema.prefault({}).describe('The postfix_exporter image (Hsn723 fork).'),
+        image: exporterImageSchema.prefault({}).describe(`The postfix_exporter image (Hsn723 fork). ${EXPORTER_IMAGE_PROVENANCE}`),
         resources: resources(['10m', '32Mi'], ['100m', '64Mi']).prefault({}).describe('Resources of the exporter sidecar.'),
         logSizeLimit: memoryQuantity.default('64Mi').describe('Size limit of the shared log volume (Postfix log file read by the exporter).'),
         logRotateBytes: z
