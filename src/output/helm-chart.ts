@@ -273,7 +273,7 @@ function valuesYaml(env: EnvironmentConfig, generated: string): string {
     'Tags, quantities and label values are strings: use --set-string (--set turns 2 into a number).',
     '',
     `  helm install email-server dist/${HELM_DIR}/${chartName(env.name)} --namespace ${env.namespace} --create-namespace \\`,
-    '    --set-string image.tag=1.8.2 --set scheduling.nodeSelector.pool=smtp-egress',
+    '    --set image.repository=registry.example.com/mirror/postfix --set scheduling.nodeSelector.pool=smtp-egress',
     '',
     'Settings that stay in the environment file (change it and run npm run synth):',
     ...VALUES_EXCLUDED.map((e) => `  ${e.settings}: ${e.why}.`),

@@ -19,6 +19,7 @@ import { requireHelm } from './harness/helm';
 const helm = requireHelm();
 
 type Obj = Record<string, any>;
+const PROD = loadEnvironmentFile('environments/prod.yaml');
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 /** The environments whose charts are tried: the shipped three, plus a LoadBalancer without the exporter. */
@@ -135,14 +136,14 @@ const container = (o: Obj, name: string) => pod(o).containers.find((c: Obj) => c
 type Knob = readonly [string, readonly string[], readonly string[], (objects: Map<string, Obj>) => void];
 
 const PROD_KNOBS: readonly Knob[] = [
-  ['image.repository', ['--set', 'image.repository=registry.example.com/mirror/postfix'], [`${STS}: spec.template.spec.containers.0.image`], (o) => expect(container(o.get(STS)!, 'postfix').image).toBe('registry.example.com/mirror/postfix:1.9.0')],
-  ['image.tag', ['--set-string', 'image.tag=1.8.2'], [`${STS}: spec.template.spec.containers.0.image`], (o) => expect(container(o.get(STS)!, 'postfix').image).toBe('juanluisbaptiste/postfix:1.8.2')],
-  ['image.digest', ['--set', `image.digest=${DIGEST}`], [`${STS}: spec.template.spec.containers.0.image`], (o) => expect(container(o.get(STS)!, 'postfix').image).toBe(`juanluisbaptiste/postfix:1.9.0@${DIGEST}`)],
+  ['image.repository', ['--set', 'image.repository=registry.example.com/mirror/postfix'], [`${STS}: spec.template.spec.containers.0.image`], (o) => expect(container(o.get(STS)!, 'postfix').image).toBe(`registry.example.com/mirror/postfix:${PROD.image.tag}`)],
+  ['image.tag', ['--set-string', 'image.tag=1.8.1'], [`${STS}: spec.template.spec.containers.0.image`], (o) => expect(container(o.get(STS)!, 'postfix').image).toBe(`${PROD.image.repository}:1.8.1`)],
+  ['image.digest', ['--set', `image.digest=${DIGEST}`], [`${STS}: spec.template.spec.containers.0.image`], (o) => expect(container(o.get(STS)!, 'postfix').image).toBe(`${PROD.image.repository}:${PROD.image.tag}@${DIGEST}`)],
   ['image.pullPolicy', ['--set', 'image.pullPolicy=Always'], [`${STS}: spec.template.spec.containers.0.imagePullPolicy`], (o) => expect(container(o.get(STS)!, 'postfix').imagePullPolicy).toBe('Always')],
   ['image.pullSecrets', ['--set-json', 'image.pullSecrets=["mirror","shared"]'], [`${STS}: spec.template.spec.imagePullSecrets`], (o) => expect(pod(o.get(STS)!).imagePullSecrets).toEqual([{ name: 'mirror' }, { name: 'shared' }])],
-  ['metrics.image.repository', ['--set', 'metrics.image.repository=registry.example.com/exporter'], [`${STS}: spec.template.spec.containers.1.image`], (o) => expect(container(o.get(STS)!, 'exporter').image).toBe('registry.example.com/exporter:0.16.1')],
-  ['metrics.image.tag', ['--set-string', 'metrics.image.tag=0.20.4'], [`${STS}: spec.template.spec.containers.1.image`], (o) => expect(container(o.get(STS)!, 'exporter').image).toBe('ghcr.io/hsn723/postfix_exporter:0.20.4')],
-  ['metrics.image.digest', ['--set', `metrics.image.digest=${DIGEST}`], [`${STS}: spec.template.spec.containers.1.image`], (o) => expect(container(o.get(STS)!, 'exporter').image).toBe(`ghcr.io/hsn723/postfix_exporter:0.16.1@${DIGEST}`)],
+  ['metrics.image.repository', ['--set', 'metrics.image.repository=registry.example.com/exporter'], [`${STS}: spec.template.spec.containers.1.image`], (o) => expect(container(o.get(STS)!, 'exporter').image).toBe(`registry.example.com/exporter:${PROD.metrics.image.tag}`)],
+  ['metrics.image.tag', ['--set-string', 'metrics.image.tag=0.20.4'], [`${STS}: spec.template.spec.containers.1.image`], (o) => expect(container(o.get(STS)!, 'exporter').image).toBe(`${PROD.metrics.image.repository}:0.20.4`)],
+  ['metrics.image.digest', ['--set', `metrics.image.digest=${DIGEST}`], [`${STS}: spec.template.spec.containers.1.image`], (o) => expect(container(o.get(STS)!, 'exporter').image).toBe(`${PROD.metrics.image.repository}:${PROD.metrics.image.tag}@${DIGEST}`)],
   ['metrics.image.pullPolicy', ['--set', 'metrics.image.pullPolicy=Never'], [`${STS}: spec.template.spec.containers.1.imagePullPolicy`], (o) => expect(container(o.get(STS)!, 'exporter').imagePullPolicy).toBe('Never')],
   [
     'metrics.image.pullSecrets (with image.pullSecrets: each Secret once)',
@@ -315,8 +316,8 @@ describe.skipIf(!helm)('unknown keys and bad values make Helm fail, naming the v
   });
 
   it('latest is fine with a digest, and in development', () => {
-    expect(container(template('prod', ['--set-string', 'image.tag=latest', '--set', `image.digest=${DIGEST}`]).get(STS)!, 'postfix').image).toBe(`juanluisbaptiste/postfix:latest@${DIGEST}`);
-    expect(container(template('dev', ['--set-string', 'image.tag=latest']).get(DEP)!, 'postfix').image).toBe('juanluisbaptiste/postfix:latest');
+    expect(container(template('prod', ['--set-string', 'image.tag=latest', '--set', `image.digest=${DIGEST}`]).get(STS)!, 'postfix').image).toBe(`${PROD.image.repository}:latest@${DIGEST}`);
+    expect(container(template('dev', ['--set-string', 'image.tag=latest']).get(DEP)!, 'postfix').image).toBe(`${PROD.image.repository}:latest`);
   });
 
   it('one replica is refused in staging (edge) but accepted in development (no disruption budget there)', () => {
