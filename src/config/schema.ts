@@ -16,6 +16,8 @@ import {
   port,
   storageQuantity,
 } from './formats';
+import { checkRelayAuth, relayAuthSchema } from './sections/auth';
+import { checkRewrite, rewriteSchema, stripReceivedHeadersSchema } from './sections/rewrite';
 
 /**
  * The single source of truth for an environment file: validation, the TypeScript types
@@ -165,7 +167,7 @@ export const environmentSchema = z
     relay: z
       .object({
         host: domainName.default('smtp-relay.gmail.com').describe('The upstream relay (Google Workspace SMTP relay).'),
-        port: port.default(587).describe('Upstream port (587 with STARTTLS).'),
+        port: port.default(587).describe('Upstream port: 587 (or 25) with STARTTLS; 465 is TLS from the first byte (smtp_tls_wrappermode), still verified at relay.tlsSecurityLevel.'),
         tlsSecurityLevel: z
           .enum(['none', 'may', 'encrypt', 'verify', 'secure'])
           .default('secure')
@@ -187,6 +189,7 @@ export const environmentSchema = z
           .boolean()
           .default(true)
           .describe('Reuse TLS connections to the relay (tlsproxy): about 3x the throughput.'),
+        auth: relayAuthSchema.optional().describe('SMTP AUTH to the relay with credentials from an existing Secret (Workspace "Require SMTP Authentication"); unset: IP-based authentication.'),
       })
       .strict()
       .prefault({})
@@ -239,6 +242,8 @@ export const environmentSchema = z
           .strict()
           .prefault({})
           .describe('Per-client rate limits enforced by anvil.'),
+        rewrite: rewriteSchema.prefault({}).describe('Sender rewriting for Workspace\'s "Only registered Apps users" setting (after the allowlist).'),
+        stripReceivedHeaders: stripReceivedHeadersSchema,
       })
       .strict()
       .describe('Mail identity and limits.'),
@@ -467,9 +472,8 @@ export const environmentSchema = z
       issue(['tuning', 'relayConcurrency'], `${env.tuning.relayConcurrency} is above tuning.processLimit (${env.tuning.processLimit}), which caps the smtp processes too`);
     }
 
-    if (env.relay.port === 465) {
-      issue(['relay', 'port'], '465 is implicit TLS (SMTPS); this relay speaks STARTTLS: use 587 (the Gmail relay) or 25');
-    }
+    checkRelayAuth(env, issue);
+    checkRewrite(env, issue);
 
     const pdb = env.podDisruptionBudget;
     const minScale = hpa.enabled ? hpa.minReplicas : env.replicas;

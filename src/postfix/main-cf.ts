@@ -1,6 +1,8 @@
 import type { EnvironmentConfig } from '../config/schema';
 import { DRAIN_REFUSE_RESTRICTION } from './drain';
 import { PATHS } from './layout';
+import { rewriteEntries } from './rewrite';
+import { saslEntries } from './sasl';
 
 /**
  * main.cf as an ordered list of entries rather than one template string: unit tests assert on
@@ -67,6 +69,10 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       relay.connectionReuse ? 'yes' : 'no',
       'Reuse TLS connections to the relay through tlsproxy: about 3x the throughput.',
     ],
+    ...(relay.port === IMPLICIT_TLS_PORT
+      ? [['smtp_tls_wrappermode', 'yes', 'relay.port 465: TLS from the first byte (SMTPS), no STARTTLS; the certificate is still verified at the level above.'] as const]
+      : []),
+    ...saslEntries(env),
 
     // Who may send what
     ['smtpd_peername_lookup', 'no', 'Pod IPs have no useful reverse DNS; a lookup per connection only delays the greeting when cluster DNS is slow.'],
@@ -90,6 +96,7 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       '',
       'The default lets sub.example.com pass an example.com entry of the sender allowlist.',
     ],
+    ...rewriteEntries(env),
 
     // Limits
     ['message_size_limit', String(mail.messageSizeLimitBytes), 'The Gmail relay refuses about 25 MB and above.'],
@@ -131,6 +138,9 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
   }
   return entries;
 }
+
+/** The port on which relays speak TLS from the first byte (RFC 8314 submissions). */
+export const IMPLICIT_TLS_PORT = 465;
 
 /** Inline regexp table (Postfix 3.7+) that turns 5xx 5.7.0 / 5.4.5 replies into 450 4.7.0 / 4.4.5. */
 // `$$` is a literal `$` in main.cf (a single `$` starts a parameter expansion).

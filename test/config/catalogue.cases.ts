@@ -39,7 +39,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a misspelt nested field', set: { 'mail.hostName': 'mail.example.com' },
     expected: [
-      'mail.hostName: unknown field "hostName" (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits) (got "mail.example.com")',
+      'mail.hostName: unknown field "hostName" (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits, rewrite, stripReceivedHeaders) (got "mail.example.com")',
     ],
   },
   {
@@ -511,8 +511,11 @@ export const CASES: readonly BadConfigCase[] = [
     expected: ['tuning.relayConcurrency: 20 is above tuning.processLimit (10), which caps the smtp processes too (got 20)'],
   },
   {
-    title: 'the implicit-TLS port', set: { 'relay.port': 465 },
-    expected: ['relay.port: 465 is implicit TLS (SMTPS); this relay speaks STARTTLS: use 587 (the Gmail relay) or 25 (got 465)'],
+    title: 'SMTP AUTH to a relay whose certificate is not verified',
+    set: { 'relay.tlsSecurityLevel': 'encrypt', 'relay.allowUnverifiedTls': true, 'relay.auth': { secretName: 'gmail-relay' } },
+    expected: [
+      'relay.auth: needs relay.tlsSecurityLevel "secure" or "verify" (it is "encrypt"): the password would go to a relay whose certificate is not verified (got {"secretName":"gmail-relay"})',
+    ],
   },
   {
     title: 'a topology rule Kubernetes does not know', set: { 'topologySpread.whenUnsatisfiable': 'Never' },
