@@ -152,10 +152,7 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
         logger: false,
         closeTimeout: 200,
         size: 60 * 1024 * 1024,
-        onConnect(_session, callback) {
-          connections += 1;
-          callback();
-        },
+
         onRcptTo(address, _session, callback) {
           const custom = options.recipientReplies?.find((r) => r.match.test(address.address));
           if (custom) return callback(Object.assign(new Error(custom.text), { responseCode: custom.code }));
@@ -183,6 +180,11 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
             callback();
           });
         },
+      });
+      // Counted per TCP connection, before any TLS: a client that fails the handshake of a
+      // TLS-on-connect listener never reaches onConnect, but it did connect.
+      s.server.on('connection', () => {
+        connections += 1;
       });
       s.on('error', () => undefined);
       s.listen(port, '127.0.0.1', () => {
