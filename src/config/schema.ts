@@ -22,6 +22,7 @@ import {
   webUrl,
 } from './formats';
 import { checkRelayAuth, relayAuthSchema } from './sections/auth';
+import { checkExtraMainCf, postfixSchema } from './sections/postfix';
 import { checkRewrite, rewriteSchema, stripReceivedHeadersSchema } from './sections/rewrite';
 import { checkStrings } from './strings';
 
@@ -272,6 +273,7 @@ export const environmentSchema = z
       .strict()
       .prefault({})
       .describe('Postfix process limits: they bound the memory of a pod under a burst of clients (docs/PERFORMANCE.md).'),
+    postfix: postfixSchema.prefault({}).describe('Postfix parameters the schema does not model (checked against Postfix\'s own parameter list).'),
     queue: z
       .object({
         persistence: z
@@ -477,6 +479,7 @@ export const environmentSchema = z
 
     checkRelayAuth(env, issue);
     checkRewrite(env, issue);
+    checkExtraMainCf(env, issue);
 
     const pdb = env.podDisruptionBudget;
     const minScale = hpa.enabled ? hpa.minReplicas : env.replicas;

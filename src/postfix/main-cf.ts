@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../config/schema';
 import { DRAIN_REFUSE_RESTRICTION } from './drain';
 import { PATHS } from './layout';
+import { extraValue } from '../config/sections/postfix';
 import { rewriteEntries } from './rewrite';
 import { saslEntries } from './sasl';
 
@@ -136,6 +137,11 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       "Gmail's 550 5.7.0 (an egress IP not registered) and 5.4.5 (a sender's daily limit) are problems on our side: as 450 the mail waits in the queue and the alerts fire, instead of bouncing.",
     ]);
   }
+  // Last: the escape hatch never precedes (or duplicates) a rendered parameter.
+  const extra = Object.entries(env.postfix.extraMainCf);
+  extra.forEach(([name, value], i) => {
+    entries.push([name, extraValue(value), i === 0 ? `postfix.extraMainCf (${extra.length}): parameters the schema does not model, checked against Postfix's parameter list and the relay's guarded ones.` : undefined]);
+  });
   return entries;
 }
 

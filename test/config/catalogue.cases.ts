@@ -33,7 +33,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a misspelt top-level field', set: { replica: 2 },
     expected: [
-      'replica: unknown field "replica"; did you mean replicas? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got 2)',
+      'replica: unknown field "replica"; did you mean replicas? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got 2)',
     ],
   },
   {
@@ -549,7 +549,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a mail field at the top level', set: { hostname: 'mail.example.com' },
     expected: [
-      'hostname: unknown field "hostname"; did you mean mail.hostname? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got "mail.example.com")',
+      'hostname: unknown field "hostname"; did you mean mail.hostname? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got "mail.example.com")',
     ],
   },
   {

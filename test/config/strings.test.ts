@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseEnvironment } from '../../src/config/load';
 import { environmentSchema } from '../../src/config/schema';
-import { describeCharacter, stringProblem } from '../../src/config/strings';
+import { describeCharacter, POSTFIX_REFERENCE_FIELDS, stringProblem } from '../../src/config/strings';
 import { BASE } from './catalogue.cases';
 import { reportedPath, setLeaf, stringLeaves } from './schema-leaves';
 
@@ -131,6 +131,11 @@ describe('every string field refuses "$" (Postfix and Prometheus templates expan
       const problems = problemsFor(data);
       if (leaf.isMapKey) {
         expect(problems, JSON.stringify(problems)).toContainEqual({ path: reportedPath(leaf, bad), message: expect.stringMatching(/^(its key must not contain|the key must be)/) });
+        return;
+      }
+      if (POSTFIX_REFERENCE_FIELDS.has(name)) {
+        // Declared as a place for Postfix $name references (raw main.cf values): "$" is accepted.
+        expect(problems.filter((p) => p.message.includes('"$"')), JSON.stringify(problems)).toEqual([]);
         return;
       }
       expect(problems, JSON.stringify(problems)).toContainEqual({

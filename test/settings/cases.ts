@@ -120,6 +120,8 @@ export const SETTINGS: Readonly<Record<string, SettingEntry>> = {
   'tuning.processLimit': { effect: mainCf('default_process_limit') },
   'tuning.relayConcurrency': { effect: mainCf('default_destination_concurrency_limit') },
 
+  'postfix.extraMainCf': { value: { header_size_limit: 204800 }, effect: mainCf('header_size_limit') },
+
   'queue.persistence.enabled': { effect: [field(STS, ''), field(DEPLOY, '')] },
   'queue.persistence.size': [
     { effect: field(DEPLOY, `${POD}.volumes[name=queue].emptyDir.sizeLimit`) },
