@@ -4,20 +4,23 @@
  * parameters such as relay_destination_rate_delay come from the services in master.cf).
  * postfix.extraMainCf accepts only these names.
  *
- *   npm run postconf-parameters -- --root DIR
+ *   npm run postconf-parameters                 the Postfix 3.10 root of the test harness
+ *   npm run postconf-parameters -- --root DIR   another Debian 13 root with postfix installed
  *
- * DIR is a Debian 13 (trixie, Postfix 3.10: the generation the image runs) root filesystem with
- * postfix installed, e.g. the one the integration harness builds, or by hand (as root):
- *   debootstrap --variant=minbase --include=postfix,busybox,ca-certificates,libsasl2-modules trixie /tmp/trixie-root
- * The script runs `chroot DIR /usr/sbin/postconf -c <tmp> -d` (as root) with an empty main.cf
+ * The default root is the Debian 13 (trixie, Postfix 3.10: the generation the image runs) root
+ * that the integration harness builds (scripts/postfix-root.cjs; built here if missing, as root).
+ * The script runs `chroot ROOT /usr/sbin/postconf -c <tmp> -d` (as root) with an empty main.cf
  * and the master.cf rendered for environments/prod.yaml, and writes only the names and
  * mail_version: never the default values (they hold this machine's host name and addresses).
+ * test/integration/extra-main-cf.test.ts compares the committed list with the live one on 3.10.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { loadEnvironmentFile } from '../src/config/load';
 import { renderMasterCf } from '../src/postfix/master-cf';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const postfixRoot = require('./postfix-root.cjs') as { ensurePostfixRoot(): { ok: boolean; root?: string; reason?: string } };
 
 export const OUTPUT = 'src/postfix/postconf-parameters.ts';
 
@@ -60,8 +63,17 @@ ${names.map((n) => `  '${n}',`).join('\n')}
 
 function main(argv: readonly string[]): void {
   const at = argv.indexOf('--root');
-  const root = at >= 0 ? argv[at + 1] : undefined;
-  if (!root) fail('give the Postfix 3.10 root: --root DIR (see the comment at the top of scripts/postconf-parameters.ts)');
+  let root = at >= 0 ? argv[at + 1] : undefined;
+  if (at >= 0 && !root) fail('--root needs a directory (see the comment at the top of scripts/postconf-parameters.ts)');
+  if (!root) {
+    try {
+      const status = postfixRoot.ensurePostfixRoot();
+      if (!status.ok || !status.root) fail(`no Postfix 3.10 root: ${status.reason ?? 'unknown reason'}`);
+      root = status.root;
+    } catch (err) {
+      fail(`no Postfix 3.10 root (scripts/postfix-root.cjs): ${(err as Error).message}; or give one with --root DIR`);
+    }
+  }
   const work = mkdtempSync(join(root, 'tmp', 'postconf-parameters-'));
   try {
     writeFileSync(join(work, 'main.cf'), '');

@@ -5,11 +5,16 @@
  * together; `postconf` reads the extra values back as set.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { preparePostfix, requireTool, startPostfix, stopAllPostfix, tempDir, type PreparedInstance } from './harness';
+import { postfixGeneration } from './harness/generation';
 import { authTestOverrides, secretVolume } from './support/secret-volume';
+import { parsePostconf } from '../../scripts/postconf-parameters';
+import { renderMasterCf } from '../../src/postfix/master-cf';
+import { POSTCONF_PARAMETERS, POSTCONF_VERSION } from '../../src/postfix/postconf-parameters';
+import { loadEnvironmentFile } from '../../src/config/load';
 import { environmentVariant } from './support/env-variant';
 
 const ready = requireTool('postfix', 'postfix');
@@ -58,6 +63,16 @@ describe.skipIf(!ready)('postfix.extraMainCf with every feature of issue 14 on',
     prepared.push(p);
     const r = spawnSync('postconf', ['-c', join(p.configDir, '..data'), '-n'], { encoding: 'utf8' });
     expect(r.stderr).toMatch(/warning: .*unused parameter: header_size_limt=1/);
+  });
+
+  it.runIf(postfixGeneration() === '3.10')('the committed postconf -d list is the live one of the Postfix 3.10 under test', () => {
+    // What scripts/postconf-parameters.ts runs, on the harness' 3.10 root: a stale list fails here.
+    const cfg = tempDir('postconf-d-');
+    writeFileSync(join(cfg, 'main.cf'), '');
+    writeFileSync(join(cfg, 'master.cf'), renderMasterCf(loadEnvironmentFile('environments/prod.yaml')));
+    const live = parsePostconf(execFileSync('postconf', ['-c', cfg, '-d'], { encoding: 'utf8' }));
+    expect(live.version).toBe(POSTCONF_VERSION);
+    expect(live.names).toEqual([...POSTCONF_PARAMETERS]);
   });
 
   it('starts through entrypoint.sh without a single warning', async () => {
