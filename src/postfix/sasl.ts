@@ -50,7 +50,7 @@ auth_dir=${PATHS.authDir}
 auth_sum=''
 # A checksum of the mounted credentials (to notice a rotated Secret), never the credentials.
 auth_checksum() {
-  cat -- "$auth_dir/${AUTH_FILES.username}" "$auth_dir/${AUTH_FILES.password}" 2>/dev/null | cksum
+  cat -- "$auth_dir/${AUTH_FILES.username}" "$auth_dir/${AUTH_FILES.password}" 2>/dev/null | sha256sum
 }
 # Writes the SASL table from the mounted Secret; on a problem says what is wrong (not the value)
 # and returns 1, leaving any previous table in place.

@@ -226,6 +226,24 @@ describe.skipIf(!ready)('relay.auth: a refused login keeps the mail; a rotated S
   });
 });
 
+describe.skipIf(!ready || !requireTool('busybox', 'busybox'))('relay.auth under BusyBox (the Alpine image\'s shell and applets)', () => {
+  let sink: Sink;
+  let pf: PostfixInstance;
+  const dir = tempDir();
+  const secret = secretVolume(join(dir, 'secret'), { username: USER, password: 'stale password' });
+  const overrides = authTestOverrides(env, secret.dir, join(dir, 'sasl'));
+  useRelay(env, { sink: { auth: { username: USER, password: PASSWORD } }, postfix: { ...overrides, busybox: true, capabilities: CAPS } }, (r) => ({ sink, pf } = r));
+
+  it('builds the table, notices the rotated Secret and delivers with the new credentials', async () => {
+    const id = await sendOne(pf, 'busybox');
+    await pf.waitForQueue((q) => q.some((e) => e.queue_id === id && e.queue_name === 'deferred'), `${id} deferred`);
+    secret.update({ username: USER, password: PASSWORD });
+    const [m] = await sink.waitForMessages(1, 40_000);
+    expect(m!.authUser).toBe(USER);
+    expect(pf.output.stderr).toMatch(/relay\.auth: the credentials in \S+ changed/);
+  });
+});
+
 describe.skipIf(!ready)('relay.auth: a Secret without the keys stops the container at start', () => {
   it('exits non-zero naming the missing key, before Postfix starts', async () => {
     const dir = tempDir();
