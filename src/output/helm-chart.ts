@@ -13,7 +13,7 @@ export const NAMESPACE_GUARD = 'namespace-guard.yaml';
 /**
  * A Helm chart holding exactly the plain manifests of one environment: each template is the
  * manifest file with its Go-template delimiters escaped, so `helm install` renders the same
- * objects that `kubectl apply -f dist/<env>` sends. Nothing is templated from values: the
+ * objects that `kubectl apply -f dist/<env>/` sends. Nothing is templated from values: the
  * environment file is the one place to change a setting.
  *
  * Left out: a Namespace object for the environment's own namespace (`--create-namespace`
