@@ -21,6 +21,7 @@ import {
   storageQuantity,
   webUrl,
 } from './formats';
+import { EXPORTER_IMAGE, EXPORTER_IMAGE_PROVENANCE, RELAY_IMAGE, RELAY_IMAGE_PROVENANCE } from './images';
 import { checkRelayAuth, relayAuthSchema } from './sections/auth';
 import { checkExtraMainCf, postfixSchema } from './sections/postfix';
 import { checkRewrite, rewriteSchema, stripReceivedHeadersSchema } from './sections/rewrite';
@@ -87,8 +88,8 @@ const resources = (req: [string, string], lim: [string, string]) =>
     })
     .strict();
 
-const imageSchema = image('juanluisbaptiste/postfix', '1.9.0');
-const exporterImageSchema = image('ghcr.io/hsn723/postfix_exporter', '0.16.1');
+const imageSchema = image(RELAY_IMAGE.repository, RELAY_IMAGE.tag);
+const exporterImageSchema = image(EXPORTER_IMAGE.repository, EXPORTER_IMAGE.tag);
 
 export const environmentSchema = z
   .object({
@@ -97,7 +98,9 @@ export const environmentSchema = z
       .default('production')
       .describe('What the environment is for. Production gets the strictest checks; `latest` images are accepted only in development.'),
     namespace: dnsLabel.describe('Namespace that every namespaced object is created in.'),
-    image: imageSchema.prefault({}).describe('The Postfix image. Its entrypoint is replaced: the rendered main.cf and master.cf are what runs.'),
+    image: imageSchema
+      .prefault({})
+      .describe(`The Postfix image. Its entrypoint is replaced: the rendered main.cf and master.cf are what runs. ${RELAY_IMAGE_PROVENANCE}`),
     replicas: z
       .number()
       .int()
@@ -301,7 +304,7 @@ export const environmentSchema = z
       .object({
         enabled: z.boolean().default(true).describe('Run the postfix_exporter sidecar and its Service.'),
         port: port.default(8080).describe('Port of the exporter and of the postfix-relay-metrics Service.'),
-        image: exporterImageSchema.prefault({}).describe('The postfix_exporter image (Hsn723 fork).'),
+        image: exporterImageSchema.prefault({}).describe(`The postfix_exporter image (Hsn723 fork). ${EXPORTER_IMAGE_PROVENANCE}`),
         resources: resources(['10m', '32Mi'], ['100m', '64Mi']).prefault({}).describe('Resources of the exporter sidecar.'),
         logSizeLimit: memoryQuantity.default('64Mi').describe('Size limit of the shared log volume (Postfix log file read by the exporter).'),
         logRotateBytes: z
@@ -395,9 +398,21 @@ export const environmentSchema = z
         enabled: z.boolean().default(true).describe('Write an Argo CD Application for this environment to dist/argocd/.'),
         namespace: dnsLabel.default('argocd').describe('Namespace Argo CD runs in.'),
         project: z.string().min(1).default('default').describe('Argo CD project.'),
-        repoURL: z.string().min(1).default('https://github.com/bionicaisolutions/email-server-gitops.git').describe('GitOps repository that CI publishes dist/ to.'),
-        path: z.string().min(1).optional().describe('Folder in the GitOps repository; defaults to the environment name.'),
-        targetRevision: z.string().min(1).default('main').describe('Branch, tag or commit Argo CD follows.'),
+        repoURL: z.string().min(1).default('https://github.com/bionicaisolutions/email-server-gitops.git').describe('GitOps repository that `npm run gitops-publish` writes to (its `--repo`).'),
+        path: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Folder of this environment in the GitOps repository. Leave it out: it is the environment name, the folder `npm run gitops-publish` writes; any other value is refused.'),
+        layout: z
+          .enum(['folders', 'branches'])
+          .default('folders')
+          .describe('GitOps repository layout (`npm run gitops-publish --layout`): `folders` puts every environment in its own folder of one branch; `branches` gives each environment its own branch `env/<name>`.'),
+        targetRevision: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Branch Argo CD follows. Unset: `main` with the folders layout (set it to the `--branch` you publish to), `env/<name>` with the branches layout.'),
         destinationServer: webUrl({ schemes: ['https'], example: 'https://kubernetes.default.svc' })
           .default('https://kubernetes.default.svc').describe('Cluster API server: an https:// URL.'),
         automated: z

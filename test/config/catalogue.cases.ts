@@ -94,7 +94,40 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'two environments in one namespace', siblings: { 'other.yaml': 'namespace: email-server-cat\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\n' },
     expected: [
-      '{dir}/other.yaml: namespace: is already used by environment "bad" (got "email-server-cat")',
+      '{dir}/other.yaml: namespace: is already used by {dir}/bad.yaml (environment "bad"): each environment needs a namespace of its own (got "email-server-cat")',
+    ],
+  },
+  {
+    title: 'a copied environment whose Argo CD path is still the original\'s folder', file: 'qa.yaml', set: { namespace: 'email-server-qa', 'argocd.path': 'staging' },
+    siblings: { 'staging.yaml': 'namespace: email-server-staging\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\n' },
+    expected: [
+      'argocd.path: is the folder of {dir}/staging.yaml: the qa Application would sync staging\'s manifests into email-server-qa. Leave argocd.path out: it defaults to the environment name ("qa") (got "staging")',
+    ],
+  },
+  {
+    title: 'an Argo CD path that is not the environment\'s own folder', set: { 'argocd.path': 'clusters/eu/bad' },
+    expected: [
+      'argocd.path: must be "bad", the folder npm run gitops-publish writes this environment to (leave it out: that is the default) (got "clusters/eu/bad")',
+    ],
+  },
+  {
+    title: 'a branch per environment with a revision that is not the environment\'s branch', set: { 'argocd.layout': 'branches', 'argocd.targetRevision': 'main' },
+    expected: [
+      'argocd.targetRevision: must be "env/bad" with argocd.layout: branches, the branch npm run gitops-publish --layout branches writes this environment to (leave it out: that is the default) (got "main")',
+    ],
+  },
+  {
+    title: 'two environments of one GitOps repository on different branches (folders layout)', set: { 'argocd.targetRevision': 'release' },
+    siblings: { 'other.yaml': 'namespace: email-server-other\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\nargocd: { repoURL: "git@github.com:bionicaisolutions/email-server-gitops" }\n' },
+    expected: [
+      '{dir}/other.yaml: argocd.targetRevision: differs from "release" in {dir}/bad.yaml, which publishes to the same repository: with the folders layout npm run gitops-publish writes every environment to one branch (argocd.layout: branches gives each environment its own) (got "main")',
+    ],
+  },
+  {
+    title: 'two environments of one GitOps repository with different layouts', set: { 'argocd.layout': 'branches' },
+    siblings: { 'other.yaml': 'namespace: email-server-other\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\n' },
+    expected: [
+      '{dir}/other.yaml: argocd.layout: differs from "branches" in {dir}/bad.yaml, which publishes to the same repository: npm run gitops-publish writes every environment of a repository with one layout (got "folders")',
     ],
   },
   {

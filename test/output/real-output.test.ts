@@ -68,10 +68,14 @@ describe.each(['dev', 'staging', 'prod'])('%s', (name) => {
 
   it('has an Argo CD Application for its folder and namespace', () => {
     const env = manifests.find((m) => m.env.name === name)!.env;
-    const app = parse(dist.get(`argocd/application-email-server-${name}.yaml`)!);
+    const text = dist.get(`argocd/${name}/application-email-server-${name}.yaml`)!;
+    expect(text).toContain(`kubectl --context <that cluster> apply -f dist/argocd/${name}/`);
+    const app = parse(text);
     expect(app.apiVersion).toBe('argoproj.io/v1alpha1');
     expect(app.kind).toBe('Application');
-    expect(app.spec.source).toEqual({ repoURL: env.argocd.repoURL, path: env.argocd.path ?? name, targetRevision: env.argocd.targetRevision });
+    // The shipped files leave path and revision to the defaults: the environment's folder on main.
+    expect(env.argocd.path).toBeUndefined();
+    expect(app.spec.source).toEqual({ repoURL: env.argocd.repoURL, path: name, targetRevision: 'main' });
     expect(app.spec.destination).toEqual({ server: env.argocd.destinationServer, namespace: env.namespace });
     expect(app.spec.syncPolicy.syncOptions).toContain('CreateNamespace=true');
     if (env.argocd.automated) expect(app.spec.syncPolicy.automated).toEqual(env.argocd.automated);

@@ -184,6 +184,7 @@ export const SETTINGS: Readonly<Record<string, SettingEntry>> = {
   'argocd.project': { effect: field(APP, 'spec.project') },
   'argocd.repoURL': { effect: field(APP, 'spec.source.repoURL') },
   'argocd.path': { value: 'clusters/eu/settings', effect: field(APP, 'spec.source.path') },
+  'argocd.layout': { value: 'branches', effect: field(APP, 'spec.source.targetRevision') },
   'argocd.targetRevision': { effect: field(APP, 'spec.source.targetRevision') },
   'argocd.destinationServer': { effect: field(APP, 'spec.destination.server') },
   'argocd.automated.prune': { effect: field(APP, 'spec.syncPolicy.automated.prune') },
