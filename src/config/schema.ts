@@ -22,6 +22,9 @@ import {
   webUrl,
 } from './formats';
 import { EXPORTER_IMAGE, EXPORTER_IMAGE_PROVENANCE, RELAY_IMAGE, RELAY_IMAGE_PROVENANCE } from './images';
+import { checkRelayAuth, relayAuthSchema } from './sections/auth';
+import { checkExtraMainCf, postfixSchema } from './sections/postfix';
+import { checkRewrite, rewriteSchema, stripReceivedHeadersSchema } from './sections/rewrite';
 import { dnsSubdomain } from './sections/kube';
 import { checkPod, podSection } from './sections/pod';
 import { checkScheduling, schedulingSection } from './sections/scheduling';
@@ -182,7 +185,7 @@ export const environmentObject = z
     relay: z
       .object({
         host: domainName.default('smtp-relay.gmail.com').describe('The upstream relay (Google Workspace SMTP relay).'),
-        port: port.default(587).describe('Upstream port (587 with STARTTLS).'),
+        port: port.default(587).describe('Upstream port: 587 (or 25) with STARTTLS; 465 is TLS from the first byte (smtp_tls_wrappermode), still verified at relay.tlsSecurityLevel.'),
         tlsSecurityLevel: z
           .enum(['none', 'may', 'encrypt', 'verify', 'secure'])
           .default('secure')
@@ -204,6 +207,7 @@ export const environmentObject = z
           .boolean()
           .default(true)
           .describe('Reuse TLS connections to the relay (tlsproxy): about 3x the throughput.'),
+        auth: relayAuthSchema.optional().describe('SMTP AUTH to the relay with credentials from an existing Secret (Workspace "Require SMTP Authentication"); unset: IP-based authentication.'),
       })
       .strict()
       .prefault({})
@@ -256,6 +260,8 @@ export const environmentObject = z
           .strict()
           .prefault({})
           .describe('Per-client rate limits enforced by anvil.'),
+        rewrite: rewriteSchema.prefault({}).describe('Sender rewriting for Workspace\'s "Only registered Apps users" setting (after the allowlist).'),
+        stripReceivedHeaders: stripReceivedHeadersSchema,
       })
       .strict()
       .describe('Mail identity and limits.'),
@@ -281,6 +287,7 @@ export const environmentObject = z
       .strict()
       .prefault({})
       .describe('Postfix process limits: they bound the memory of a pod under a burst of clients (docs/PERFORMANCE.md).'),
+    postfix: postfixSchema.prefault({}).describe('Postfix parameters the schema does not model (checked against Postfix\'s own parameter list).'),
     queue: z
       .object({
         persistence: z
@@ -501,9 +508,9 @@ export const environmentSchema = environmentObject
       issue(['tuning', 'relayConcurrency'], `${env.tuning.relayConcurrency} is above tuning.processLimit (${env.tuning.processLimit}), which caps the smtp processes too`);
     }
 
-    if (env.relay.port === 465) {
-      issue(['relay', 'port'], '465 is implicit TLS (SMTPS); this relay speaks STARTTLS: use 587 (the Gmail relay) or 25');
-    }
+    checkRelayAuth(env, issue);
+    checkRewrite(env, issue);
+    checkExtraMainCf(env, issue);
 
     const pdb = env.podDisruptionBudget;
     const minScale = hpa.enabled ? hpa.minReplicas : env.replicas;

@@ -4,6 +4,7 @@ import type { EnvironmentConfig } from '../config/schema';
 import { CONFIG_CHECKSUM_ANNOTATION } from '../config/sections/pod';
 import { POSTFIX_CAPABILITIES } from '../postfix/capabilities';
 import { MONITOR_GID } from '../postfix/entrypoint';
+import { relayAuthVolumes } from './relay-auth-volumes';
 import { DRAIN_PATH, ENTRYPOINT_PATH, EXPORTER_CONTAINER, EXPORTER_UID, PATHS, POSTFIX_CONTAINER, SHOWQ_SOCKET, SMTP_PORT } from '../postfix/layout';
 
 /** Named ports: Services and the ServiceMonitor refer to these names, never to numbers. */
@@ -76,6 +77,7 @@ function postfixContainer(env: EnvironmentConfig): k8s.Container {
       { name: VOLUMES.data, mountPath: PATHS.dataDir },
       { name: VOLUMES.log, mountPath: PATHS.logDir },
       { name: VOLUMES.tmp, mountPath: PATHS.tmpDir },
+      ...relayAuthVolumes(env).mounts,
     ],
   };
 }
@@ -144,6 +146,7 @@ export function relayPodTemplate(props: RelayPodProps): k8s.PodTemplateSpec {
     { name: VOLUMES.data, emptyDir: { sizeLimit: Quantity.fromString('64Mi') } },
     { name: VOLUMES.log, emptyDir: { sizeLimit: Quantity.fromString(env.metrics.logSizeLimit) } },
     { name: VOLUMES.tmp, emptyDir: { medium: 'Memory', sizeLimit: Quantity.fromString('16Mi') } },
+    ...relayAuthVolumes(env).volumes,
   ];
   if (!env.queue.persistence.enabled) {
     volumes.splice(1, 0, { name: VOLUMES.queue, emptyDir: { sizeLimit: Quantity.fromString(env.queue.persistence.size) } });

@@ -2,6 +2,9 @@ import type { EnvironmentConfig } from '../config/schema';
 import { loadBalancerRanges } from '../config/sections/service';
 import { DRAIN_REFUSE_RESTRICTION } from './drain';
 import { PATHS } from './layout';
+import { extraValue } from '../config/sections/postfix';
+import { rewriteEntries } from './rewrite';
+import { saslEntries } from './sasl';
 
 /**
  * main.cf as an ordered list of entries rather than one template string: unit tests assert on
@@ -68,6 +71,10 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       relay.connectionReuse ? 'yes' : 'no',
       'Reuse TLS connections to the relay through tlsproxy: about 3x the throughput.',
     ],
+    ...(relay.port === IMPLICIT_TLS_PORT
+      ? [['smtp_tls_wrappermode', 'yes', 'relay.port 465: TLS from the first byte (SMTPS), no STARTTLS; the certificate is still verified at the level above.'] as const]
+      : []),
+    ...saslEntries(env),
 
     // Who may send what
     ['smtpd_peername_lookup', 'no', 'Pod IPs have no useful reverse DNS; a lookup per connection only delays the greeting when cluster DNS is slow.'],
@@ -91,6 +98,7 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       '',
       'The default lets sub.example.com pass an example.com entry of the sender allowlist.',
     ],
+    ...rewriteEntries(env),
 
     // Limits
     ['message_size_limit', String(mail.messageSizeLimitBytes), 'The Gmail relay refuses about 25 MB and above.'],
@@ -130,8 +138,16 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       "Gmail's 550 5.7.0 (an egress IP not registered) and 5.4.5 (a sender's daily limit) are problems on our side: as 450 the mail waits in the queue and the alerts fire, instead of bouncing.",
     ]);
   }
+  // Last: the escape hatch never precedes (or duplicates) a rendered parameter.
+  const extra = Object.entries(env.postfix.extraMainCf);
+  extra.forEach(([name, value], i) => {
+    entries.push([name, extraValue(value), i === 0 ? `postfix.extraMainCf (${extra.length}): parameters the schema does not model, checked against Postfix's parameter list and the relay's guarded ones.` : undefined]);
+  });
   return entries;
 }
+
+/** The port on which relays speak TLS from the first byte (RFC 8314 submissions). */
+export const IMPLICIT_TLS_PORT = 465;
 
 /** Inline regexp table (Postfix 3.7+) that turns 5xx 5.7.0 / 5.4.5 replies into 450 4.7.0 / 4.4.5. */
 // `$$` is a literal `$` in main.cf (a single `$` starts a parameter expansion).

@@ -33,13 +33,13 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a misspelt top-level field', set: { replica: 2 },
     expected: [
-      'replica: unknown field "replica"; did you mean replicas? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got 2)',
+      'replica: unknown field "replica"; did you mean replicas? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got 2)',
     ],
   },
   {
     title: 'a misspelt nested field', set: { 'mail.hostName': 'mail.example.com' },
     expected: [
-      'mail.hostName: unknown field "hostName"; did you mean hostname? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits) (got "mail.example.com")',
+      'mail.hostName: unknown field "hostName"; did you mean hostname? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits, rewrite, stripReceivedHeaders) (got "mail.example.com")',
     ],
   },
   {
@@ -545,8 +545,11 @@ export const CASES: readonly BadConfigCase[] = [
     expected: ['tuning.relayConcurrency: 20 is above tuning.processLimit (10), which caps the smtp processes too (got 20)'],
   },
   {
-    title: 'the implicit-TLS port', set: { 'relay.port': 465 },
-    expected: ['relay.port: 465 is implicit TLS (SMTPS); this relay speaks STARTTLS: use 587 (the Gmail relay) or 25 (got 465)'],
+    title: 'SMTP AUTH to a relay whose certificate is not verified',
+    set: { 'relay.tlsSecurityLevel': 'encrypt', 'relay.allowUnverifiedTls': true, 'relay.auth': { secretName: 'gmail-relay' } },
+    expected: [
+      'relay.auth: needs relay.tlsSecurityLevel "secure" or "verify" (it is "encrypt"): the password would go to a relay whose certificate is not verified (got {"secretName":"gmail-relay"})',
+    ],
   },
   {
     title: 'a topology rule Kubernetes does not know', set: { 'topologySpread.whenUnsatisfiable': 'Never' },
@@ -700,13 +703,13 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a sender-domain list without its s', set: { 'mail.allowedSenderDomain': ['example.com'] },
     expected: [
-      'mail.allowedSenderDomain: unknown field "allowedSenderDomain"; did you mean allowedSenderDomains? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits) (got ["example.com"])',
+      'mail.allowedSenderDomain: unknown field "allowedSenderDomain"; did you mean allowedSenderDomains? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits, rewrite, stripReceivedHeaders) (got ["example.com"])',
     ],
   },
   {
     title: 'a mail field at the top level', set: { hostname: 'mail.example.com' },
     expected: [
-      'hostname: unknown field "hostname"; did you mean mail.hostname? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got "mail.example.com")',
+      'hostname: unknown field "hostname"; did you mean mail.hostname? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got "mail.example.com")',
     ],
   },
   {

@@ -88,12 +88,22 @@ export const SETTINGS: Readonly<Record<string, SettingEntry>> = {
   'network.relayCidrs': { value: ['142.250.0.0/15'], effect: field(NP, 'spec.egress[1].to[0].ipBlock.cidr') },
 
   'relay.host': { effect: [mainCf('relayhost'), mainCf('smtp_tls_servername'), mainCf('smtp_tls_secure_cert_match'), mainCf('smtp_tls_verify_cert_match')] },
-  'relay.port': { effect: [mainCf('relayhost'), field(NP, 'spec.egress[1].ports[0].port')] },
+  'relay.port': [
+    { effect: [mainCf('relayhost'), field(NP, 'spec.egress[1].ports[0].port')] },
+    { value: 465, effect: [mainCf('relayhost'), mainCf('smtp_tls_wrappermode'), field(NP, 'spec.egress[1].ports[0].port')] },
+  ],
   'relay.tlsSecurityLevel': { effect: mainCf('smtp_tls_security_level') },
   'relay.allowUnverifiedTls': { exception: 'An explicit override: it only lets relay.tlsSecurityLevel be "encrypt", which then shows in main.cf; catalogue and policy tests prove the gate.' },
   'relay.caFile': { effect: mainCf('smtp_tls_CAfile') },
   'relay.ipVersion': { effect: mainCf('inet_protocols') },
   'relay.connectionReuse': { effect: mainCf('smtp_tls_connection_reuse') },
+  'relay.auth.secretName': {
+    with: { 'relay.auth.secretName': 'gmail-relay' },
+    value: 'workspace-relay',
+    effect: [field(DEPLOY, `${POD}.volumes[name=relay-auth].secret.secretName`), alertRule('PostfixRelayAuthFailed', 'annotations.description')],
+  },
+  'relay.auth.usernameKey': { with: { 'relay.auth.secretName': 'gmail-relay' }, effect: [field(DEPLOY, `${POD}.volumes[name=relay-auth].secret.items[0].key`)] },
+  'relay.auth.passwordKey': { with: { 'relay.auth.secretName': 'gmail-relay' }, effect: field(DEPLOY, `${POD}.volumes[name=relay-auth].secret.items[1].key`) },
 
   'mail.hostname': { effect: mainCf('myhostname') },
   'mail.domain': { effect: mainCf('mydomain') },
@@ -106,9 +116,17 @@ export const SETTINGS: Readonly<Record<string, SettingEntry>> = {
   'mail.rateLimits.connectionsPerMinute': { effect: mainCf('smtpd_client_connection_rate_limit') },
   'mail.rateLimits.messagesPerMinute': { effect: mainCf('smtpd_client_message_rate_limit') },
   'mail.rateLimits.recipientsPerMinute': { effect: mainCf('smtpd_client_recipient_rate_limit') },
+  'mail.rewrite.senders': {
+    value: [{ from: 'noreply@example.com', to: 'relay@example.com' }],
+    effect: [mainCf('sender_canonical_maps'), mainCf('local_header_rewrite_clients'), mainCf('header_checks'), mainCf('smtp_header_checks')],
+  },
+  'mail.rewrite.masqueradeDomains': { value: ['example.com'], effect: [mainCf('masquerade_domains'), mainCf('local_header_rewrite_clients')] },
+  'mail.stripReceivedHeaders': [{ effect: mainCf('smtp_header_checks') }, { value: 'all', effect: mainCf('smtp_header_checks') }],
 
   'tuning.processLimit': { effect: mainCf('default_process_limit') },
   'tuning.relayConcurrency': { effect: mainCf('default_destination_concurrency_limit') },
+
+  'postfix.extraMainCf': { value: { header_size_limit: 204800 }, effect: mainCf('header_size_limit') },
 
   'queue.persistence.enabled': { effect: [field(STS, ''), field(DEPLOY, '')] },
   'queue.persistence.size': [
