@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { IntOrString, KubeNetworkPolicy, type NetworkPolicyEgressRule, type NetworkPolicyIngressRule } from 'cdk8s-plus-28/lib/imports/k8s';
 import type { EnvironmentConfig } from '../config/schema';
 import { cidrContains } from '../config/formats';
+import { loadBalancerRanges } from '../config/sections/service';
 import { SMTP_PORT } from '../postfix/layout';
 import { commonLabels, RELAY_NAME } from './labels';
 
@@ -33,6 +34,18 @@ export class RelayNetworkPolicy extends Construct {
       // The client-side probe: the blackbox exporter pods alone (namespace AND pod labels in one peer).
       ingress.push({
         from: [{ namespaceSelector: { matchLabels: env.probe.proberNamespaceLabels }, podSelector: { matchLabels: env.probe.proberPodLabels } }],
+        ports: [tcp(SMTP_PORT)],
+      });
+    }
+    const lbRanges = loadBalancerRanges(env);
+    if (lbRanges.length) {
+      // Clients outside the cluster through the LoadBalancer: their networks, on the SMTP port
+      // only. A cluster network inside a range stays closed (the access label decides for pods).
+      ingress.push({
+        from: lbRanges.map((cidr) => {
+          const except = env.network.clusterCidrs.filter((c) => c !== cidr && cidrContains(cidr, c));
+          return { ipBlock: except.length ? { cidr, except } : { cidr } };
+        }),
         ports: [tcp(SMTP_PORT)],
       });
     }
