@@ -8,8 +8,8 @@ import { exporterScraped, exporterSelector, probeSelector, runbookUrl } from './
 /**
  * Service level objectives as Prometheus rules (docs/SLO.md): per SLI, recording rules for its
  * error ratio over every window the multiwindow, multi-burn-rate method needs, its objective and
- * the error budget left; then the alerts of Google's SRE Workbook ("Alerting on SLOs", table 5-8
- * rows 1, 2 and 4), which read only those recorded series.
+ * the error budget left; then the alerts of Google's SRE Workbook ("Alerting on SLOs": two pages and
+ * the 3-day ticket of its recommended parameters), which read only those recorded series.
  *
  * Two kinds of SLI:
  *  - sampled (availability, latency): at every rule evaluation a `good` sample of 1 or 0 is
