@@ -31,9 +31,8 @@ export class RelayMonitoring extends Construct {
     const env = props.config;
     const labels = { ...commonLabels(env, 'monitoring'), ...env.serviceMonitor.labels };
     if (env.probe.enabled) this.probe = new RelayProbe(this, 'Probe', { config: env, labels });
-    if (!env.metrics.enabled) return;
 
-    if (env.serviceMonitor.enabled) {
+    if (env.metrics.enabled && env.serviceMonitor.enabled) {
       this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
         metadata: { name: RELAY_NAME, namespace: env.namespace, labels },
         spec: {
@@ -52,7 +51,8 @@ export class RelayMonitoring extends Construct {
       });
     }
 
-    if (env.alerts.enabled) {
+    // Without the exporter, the rules still matter when the probe measures availability.
+    if (env.alerts.enabled && (env.metrics.enabled || env.probe.enabled)) {
       this.prometheusRule = new PrometheusRule(this, 'Rules', {
         metadata: { name: RELAY_NAME, namespace: env.namespace, labels },
         spec: {
@@ -74,7 +74,7 @@ export class RelayMonitoring extends Construct {
       });
     }
 
-    if (env.dashboard.enabled) {
+    if (env.metrics.enabled && env.dashboard.enabled) {
       this.dashboard = new KubeConfigMap(this, 'Dashboard', {
         metadata: {
           name: `${RELAY_NAME}-dashboard`,

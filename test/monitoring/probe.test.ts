@@ -57,6 +57,18 @@ describe('the Probe (probe.enabled)', () => {
     expect(parse(text).modules['postfix-relay-prod'].timeout).toBe('7s');
   });
 
+  it('keeps its SLO rules without the exporter: the PrometheusRule then holds availability from the probe', () => {
+    const probeOnly = probeOn({ ...prod, metrics: { ...prod.metrics, enabled: false } });
+    const rule = one(render(probeOnly), 'PrometheusRule');
+    const groups = rule.spec.groups as K8sObject[];
+    expect(groups.map((g) => g.name)).toEqual(['postfix-relay.prod.workload', 'postfix-relay.prod.slo']);
+    const slo = groups.find((g) => g.name === 'postfix-relay.prod.slo')!.rules as K8sObject[];
+    expect(new Set(slo.map((r) => r.labels?.slo))).toEqual(new Set(['availability']));
+    expect(slo.find((r) => r.record === 'postfix_relay_slo:sli_good:sample')?.expr).toContain('probe_success{');
+    // Without the probe as well, nothing would feed the rules' mail part: no PrometheusRule, as before.
+    expect(find(render({ ...prod, metrics: { ...prod.metrics, enabled: false } }), 'PrometheusRule')).toEqual([]);
+  });
+
   it('validates against the prometheus-operator Probe schema, and the check is real', () => {
     const probe = probeOf(probeOn(prod));
     expect(validateObjectSchemas('prod', [probe])).toEqual([]);
