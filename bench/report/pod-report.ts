@@ -262,7 +262,7 @@ function sweepSection(pod: PodResult): string[] {
   if (!rows.length) return [];
   const out = ['### Process limits: the sweep behind `tuning.processLimit`', ''];
   out.push(
-    `prod with other \`tuning.processLimit\` values (and one \`tuning.relayConcurrency\`), same limits, same run, at ${pod.sweepSessions.join(' and ')} sessions. `default_process_limit` caps the smtpd, cleanup and smtp processes; ' +
+    `prod with other \`tuning.processLimit\` values (and one \`tuning.relayConcurrency\`), same limits, same run, at ${pod.sweepSessions.join(' and ')} sessions. \`default_process_limit\` caps the smtpd, cleanup and smtp processes; ` +
       "Postfix's master also uses it as the smtpd socket's listen backlog (`ss -ltn` shows it), so a pod takes about twice the process limit in concurrent sessions before new connections wait for SYN retransmissions (1, 3, 7, 15 s...) and clients time out.",
     '',
   );
