@@ -1,8 +1,32 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit/snapshot/policy tests, and integration tests that run the real
-// tools (Postfix, promtool, the exporter, swaks, kubectl, bats). Integration files run one at
-// a time: they start daemons and share two cores.
+// Three projects: fast unit/snapshot/policy tests; integration tests that run the real tools
+// (Postfix, promtool, the exporter, swaks, kubectl, Helm, bats) on this machine's Postfix 3.7; and
+// the real-Postfix suites again on Postfix 3.10, the generation the relay image runs (a Debian 13
+// root, built once per run by the global setup). Integration files run one at a time: they start
+// daemons and share two cores.
+
+const INTEGRATION_DIR = 'test/integration';
+const integrationTimeouts = { testTimeout: 180_000, hookTimeout: 180_000, fileParallelism: false };
+const generationSetup = [`${INTEGRATION_DIR}/harness/postfix-generation.setup.ts`];
+
+/**
+ * The real-Postfix suites: every integration file that declares it needs Postfix with
+ * `requireTool('postfix', ...)` (or postconf, postqueue, postsuper, postmap), as the harness asks
+ * of every suite that runs Postfix. They run on both generations; the others (kustomize, Helm,
+ * promtool, bats) once.
+ */
+function realPostfixSuites(): string[] {
+  const uses = /requireTool\(\s*['"](postfix|postconf|postqueue|postsuper|postmap)['"]/;
+  return readdirSync(INTEGRATION_DIR, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(INTEGRATION_DIR, f))
+    .filter((f) => uses.test(readFileSync(f, 'utf8')))
+    .sort();
+}
+
 export default defineConfig({
   test: {
     projects: [
@@ -10,17 +34,26 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/integration/**'],
+          exclude: [`${INTEGRATION_DIR}/**`],
           testTimeout: 30_000,
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
-          fileParallelism: false,
+          include: [`${INTEGRATION_DIR}/**/*.test.ts`],
+          setupFiles: generationSetup,
+          ...integrationTimeouts,
+        },
+      },
+      {
+        test: {
+          name: 'integration-postfix-3.10',
+          include: realPostfixSuites(),
+          env: { POSTFIX_GENERATION: '3.10' },
+          globalSetup: [`${INTEGRATION_DIR}/harness/postfix-root.global-setup.ts`],
+          setupFiles: generationSetup,
+          ...integrationTimeouts,
         },
       },
     ],

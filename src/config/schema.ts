@@ -2,11 +2,13 @@ import { z } from 'zod';
 import {
   cidr,
   cidrContains,
+  clientRangesProblem,
   cpuMillis,
   cpuQuantity,
   dnsLabel,
   domainName,
   duration,
+  durationMs,
   isCidr,
   labelKey,
   labels,
@@ -14,8 +16,12 @@ import {
   memoryBytes,
   memoryQuantity,
   port,
+  PRIVATE_NETWORKS,
+  queueLifetime,
   storageQuantity,
+  webUrl,
 } from './formats';
+import { checkStrings } from './strings';
 
 /**
  * The single source of truth for an environment file: validation, the TypeScript types
@@ -36,9 +42,6 @@ import {
 export function estimatedPeakMemoryMiB(processLimit: number, relayConcurrency: number): number {
   return 18 + processLimit * 2.1 + Math.min(processLimit, relayConcurrency) * 2.5;
 }
-
-/** RFC 1918, shared address space (RFC 6598) and IPv6 unique local addresses. */
-const PRIVATE_NETWORKS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'];
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -151,7 +154,7 @@ export const environmentSchema = z
         allowPublicClientNetworks: z
           .boolean()
           .default(false)
-          .describe('Explicit override that lets clusterCidrs/mynetworks hold non-private ranges (for clusters whose pods use public addresses).'),
+          .describe('Explicit override that lets clusterCidrs/mynetworks hold non-private ranges (for clusters whose pods use public addresses). Even then each list together may hold at most one IPv4 /8 and one IPv6 /32 of public addresses, and never a whole address family.'),
         dnsCidrs: z
           .array(cidr)
           .default([])
@@ -286,7 +289,7 @@ export const environmentSchema = z
           .max(3000)
           .default(90)
           .describe('How long the preStop drain flushes before it gives up; must be below terminationGracePeriodSeconds.'),
-        maximalQueueLifetime: duration.default('5d').describe('maximal_queue_lifetime: how long deferred mail is retried.'),
+        maximalQueueLifetime: queueLifetime.default('5d').describe('maximal_queue_lifetime: how long deferred mail is retried; above 0 and at most 100d (the most Postfix accepts).'),
       })
       .strict()
       .prefault({})
@@ -312,7 +315,7 @@ export const environmentSchema = z
       .object({
         enabled: z.boolean().default(true).describe('Create a ServiceMonitor (needs the prometheus-operator CRDs).'),
         interval: duration.default('30s').describe('Scrape interval.'),
-        scrapeTimeout: duration.default('10s').describe('Scrape timeout.'),
+        scrapeTimeout: duration.default('10s').describe('Scrape timeout; at most serviceMonitor.interval (Prometheus refuses a longer one).'),
         labels: labels.default({}).describe('Extra labels on the ServiceMonitor and PrometheusRule (e.g. release: kube-prometheus-stack).'),
       })
       .strict()
@@ -327,11 +330,9 @@ export const environmentSchema = z
         memoryLimitRatio: z.number().gt(0).max(1).default(0.9).describe('Memory use / limit that raises PostfixRelayMemoryNearLimit.'),
         cpuThrottleRatio: z.number().gt(0).max(1).default(0.25).describe('Share of throttled CFS periods that raises PostfixRelayCpuThrottled.'),
         for: duration.default('5m').describe('How long a condition must hold before most alerts fire.'),
-        runbookBaseUrl: z
-          .string()
-          .url()
+        runbookBaseUrl: webUrl({ schemes: ['https', 'http'], example: 'https://example.com/docs/RUNBOOK.md' })
           .default('https://github.com/bionicaisolutions/email-server/blob/main/docs/RUNBOOK.md')
-          .describe('Runbook document; each alert links to its own anchor.'),
+          .describe('Runbook document: an https:// (or http://) URL without #fragment; each alert links to its own anchor.'),
       })
       .strict()
       .prefault({})
@@ -394,7 +395,8 @@ export const environmentSchema = z
         repoURL: z.string().min(1).default('https://github.com/bionicaisolutions/email-server-gitops.git').describe('GitOps repository that CI publishes dist/ to.'),
         path: z.string().min(1).optional().describe('Folder in the GitOps repository; defaults to the environment name.'),
         targetRevision: z.string().min(1).default('main').describe('Branch, tag or commit Argo CD follows.'),
-        destinationServer: z.string().url().default('https://kubernetes.default.svc').describe('Cluster API server.'),
+        destinationServer: webUrl({ schemes: ['https'], example: 'https://kubernetes.default.svc' })
+          .default('https://kubernetes.default.svc').describe('Cluster API server: an https:// URL.'),
         automated: z
           .object({
             prune: z.boolean().default(true).describe('Delete objects removed from Git.'),
@@ -411,6 +413,7 @@ export const environmentSchema = z
   .strict()
   .superRefine((env, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    checkStrings(env, issue);
     // zod runs this refinement even when a field failed its own format check (the object's shape
     // is intact): compare only values that passed, so a bad field gets its own message, not a crash.
     const isCpu = (q: string) => cpuQuantity.safeParse(q).success;
@@ -504,6 +507,16 @@ export const environmentSchema = z
       }
     }
 
+    // Client ranges are judged as a whole: 0.0.0.0/1 + 128.0.0.0/1 is 0.0.0.0/0.
+    for (const [field, list] of [
+      ['clusterCidrs', env.network.clusterCidrs],
+      ['mynetworks', env.network.mynetworks],
+    ] as const) {
+      // A literal /0 in mynetworks has its own message below.
+      const problem = list && !(field === 'mynetworks' && list.some((net) => net.endsWith('/0'))) ? clientRangesProblem(list) : undefined;
+      if (problem) issue(['network', field], problem);
+    }
+
     const mynetworks = env.network.mynetworks ?? env.network.clusterCidrs;
     const clusterCidrsValid = env.network.clusterCidrs.every(isCidr);
     mynetworks.forEach((net, i) => {
@@ -515,6 +528,12 @@ export const environmentSchema = z
         issue(['network', 'mynetworks', i], `${net} is not inside network.clusterCidrs (${env.network.clusterCidrs.join(', ')})`);
       }
     });
+
+    const interval = durationMs(env.serviceMonitor.interval);
+    const scrapeTimeout = durationMs(env.serviceMonitor.scrapeTimeout);
+    if (interval !== undefined && scrapeTimeout !== undefined && scrapeTimeout > interval) {
+      issue(['serviceMonitor', 'scrapeTimeout'], `${env.serviceMonitor.scrapeTimeout} is longer than serviceMonitor.interval (${env.serviceMonitor.interval}): Prometheus refuses the scrape configuration`);
+    }
 
     const weak = ['none', 'may'];
     if (weak.includes(env.relay.tlsSecurityLevel)) {

@@ -33,13 +33,13 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a misspelt top-level field', set: { replica: 2 },
     expected: [
-      'replica: unknown field "replica" (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got 2)',
+      'replica: unknown field "replica"; did you mean replicas? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got 2)',
     ],
   },
   {
     title: 'a misspelt nested field', set: { 'mail.hostName': 'mail.example.com' },
     expected: [
-      'mail.hostName: unknown field "hostName" (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits) (got "mail.example.com")',
+      'mail.hostName: unknown field "hostName"; did you mean hostname? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits) (got "mail.example.com")',
     ],
   },
   {
@@ -70,7 +70,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'not YAML', text: 'namespace: [unclosed\n',
     expected: [
-      'line 2, column 1: is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:',
+      'line 2, column 1: is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
     ],
   },
   {
@@ -82,7 +82,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a duplicate key', text: 'namespace: a\nnamespace: b\n',
     expected: [
-      'line 2, column 1: is not valid YAML: Map keys must be unique at line 2, column 1:',
+      'line 2, column 1: duplicate key "namespace" (first at line 1, column 1): keep one of the two',
     ],
   },
   {
@@ -403,7 +403,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a queue lifetime in words', set: { 'queue.maximalQueueLifetime': '5 days' },
     expected: [
-      'queue.maximalQueueLifetime: must be a duration such as 30s, 5m or 1h (got "5 days")',
+      'queue.maximalQueueLifetime: must be a duration such as 30s, 5m or 1h30m (units d, h, m, s, ms, largest first, each once) (got "5 days")',
     ],
   },
   {
@@ -421,7 +421,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a scrape interval without a unit', set: { 'serviceMonitor.interval': '30' },
     expected: [
-      'serviceMonitor.interval: must be a duration such as 30s, 5m or 1h (got "30")',
+      'serviceMonitor.interval: must be a duration such as 30s, 5m or 1h30m (units d, h, m, s, ms, largest first, each once) (got "30")',
     ],
   },
   {
@@ -445,7 +445,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a runbook that is not a URL', set: { 'alerts.runbookBaseUrl': 'docs/RUNBOOK.md' },
     expected: [
-      'alerts.runbookBaseUrl: must be a URL such as https://example.com/path (got "docs/RUNBOOK.md")',
+      'alerts.runbookBaseUrl: must be an https:// or http:// URL such as https://example.com/docs/RUNBOOK.md, with no credentials, #fragment, spaces, quotes, braces or template syntax (got "docs/RUNBOOK.md")',
     ],
   },
   // --- autoscaling and disruption ---------------------------------------------------------------
@@ -498,6 +498,7 @@ export const CASES: readonly BadConfigCase[] = [
     expected: [
       'network.clusterCidrs.0: 0.0.0.0/1 is not a private network (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7): relaying for public addresses makes an open relay; set network.allowPublicClientNetworks: true if your pods really use public addresses (got "0.0.0.0/1")',
       'network.clusterCidrs.1: 128.0.0.0/1 is not a private network (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7): relaying for public addresses makes an open relay; set network.allowPublicClientNetworks: true if your pods really use public addresses (got "128.0.0.0/1")',
+      'network.clusterCidrs: these networks together cover every IPv4 address (0.0.0.0/0): anyone could use the relay; list only the networks your clients are in (got ["0.0.0.0/1","128.0.0.0/1"])',
     ],
   },
   {
@@ -523,7 +524,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'an Argo CD server that is not a URL', set: { 'argocd.destinationServer': 'in-cluster' },
     expected: [
-      'argocd.destinationServer: must be a URL such as https://example.com/path (got "in-cluster")',
+      'argocd.destinationServer: must be an https:// URL such as https://kubernetes.default.svc, with no credentials, #fragment, spaces, quotes, braces or template syntax (got "in-cluster")',
     ],
   },
   {
@@ -533,6 +534,201 @@ export const CASES: readonly BadConfigCase[] = [
       'relay.port: must be a port from 1 to 65535 (got 0)',
       'mail.domain: must be a fully qualified domain name such as example.com (got "example")',
       'podDisruptionBudget.minAvailable: 1 must be below the minimum number of pods (0, replicas): otherwise no node can ever be drained',
+    ],
+  },
+  // --- issue 16: messages that help, and values that mean exactly what they say ----------------
+  {
+    title: 'a sender-domain list without its s', set: { 'mail.allowedSenderDomain': ['example.com'] },
+    expected: [
+      'mail.allowedSenderDomain: unknown field "allowedSenderDomain"; did you mean allowedSenderDomains? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits) (got ["example.com"])',
+    ],
+  },
+  {
+    title: 'a mail field at the top level', set: { hostname: 'mail.example.com' },
+    expected: [
+      'hostname: unknown field "hostname"; did you mean mail.hostname? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got "mail.example.com")',
+    ],
+  },
+  {
+    title: 'a duplicate key inside a flow mapping', text: 'namespace: email-server-cat\nmail: { hostname: a.example.com, domain: example.com, hostname: b.example.com, allowedSenderDomains: [example.com] }\n',
+    expected: [
+      'line 2, column 55: duplicate key "hostname" in mail (first at line 2, column 9): keep one of the two',
+    ],
+  },
+  {
+    title: 'a nested mapping on one line', text: 'namespace: email-server-cat\nmail: hostname: a.example.com\n',
+    expected: [
+      'line 2, column 7: is not valid YAML: Nested mappings are not allowed in compact mappings',
+    ],
+  },
+  {
+    title: 'an unterminated quote', text: 'namespace: "email-server-cat\n',
+    expected: [
+      'line 2, column 1: is not valid YAML: Missing closing "quote',
+    ],
+  },
+  {
+    title: 'public client networks that together are everything', set: { 'network.allowPublicClientNetworks': true, 'network.clusterCidrs': ['0.0.0.0/1', '128.0.0.0/1'] },
+    expected: [
+      'network.clusterCidrs: these networks together cover every IPv4 address (0.0.0.0/0): anyone could use the relay; list only the networks your clients are in (got ["0.0.0.0/1","128.0.0.0/1"])',
+    ],
+  },
+  {
+    title: 'mynetworks halves that together are everything', set: { 'network.allowPublicClientNetworks': true, 'network.clusterCidrs': ['0.0.0.0/1', '128.0.0.0/1', '10.0.0.0/8'], 'network.mynetworks': ['0.0.0.0/1', '128.0.0.0/1'] },
+    expected: [
+      'network.clusterCidrs: these networks together cover every IPv4 address (0.0.0.0/0): anyone could use the relay; list only the networks your clients are in (got ["0.0.0.0/1","128.0.0.0/1","10.0.0.0/8"])',
+      'network.mynetworks: these networks together cover every IPv4 address (0.0.0.0/0): anyone could use the relay; list only the networks your clients are in (got ["0.0.0.0/1","128.0.0.0/1"])',
+    ],
+  },
+  {
+    title: 'IPv6 client networks that together are everything', set: { 'network.allowPublicClientNetworks': true, 'network.clusterCidrs': ['::/1', '8000::/1'] },
+    expected: [
+      'network.clusterCidrs: these networks together cover every IPv6 address (::/0): anyone could use the relay; list only the networks your clients are in (got ["::/1","8000::/1"])',
+    ],
+  },
+  {
+    title: 'more public client addresses than one /8', set: { 'network.allowPublicClientNetworks': true, 'network.clusterCidrs': ['11.0.0.0/8', '12.0.0.0/8'] },
+    expected: [
+      'network.clusterCidrs: these networks together hold 33554432 public IPv4 addresses, more than one /8 (16777216): list only the networks your clients are in (got ["11.0.0.0/8","12.0.0.0/8"])',
+    ],
+  },
+  {
+    title: 'more public IPv6 client addresses than one /32', set: { 'network.allowPublicClientNetworks': true, 'network.clusterCidrs': ['2001:db8::/31'] },
+    expected: [
+      'network.clusterCidrs: these networks together hold about 2^97 public IPv6 addresses, more than one /32 (2^96): list only the networks your clients are in (got ["2001:db8::/31"])',
+    ],
+  },
+  {
+    title: 'a runbook URL that is a template', set: { 'alerts.runbookBaseUrl': '{{ query "up" | first | value }}' },
+    expected: [
+      'alerts.runbookBaseUrl: must be an https:// or http:// URL such as https://example.com/docs/RUNBOOK.md, with no credentials, #fragment, spaces, quotes, braces or template syntax (got "{{ query \\"up\\" | first | value }}")',
+    ],
+  },
+  {
+    title: 'a javascript: runbook URL', set: { 'alerts.runbookBaseUrl': 'javascript:alert(document.cookie)' },
+    expected: [
+      'alerts.runbookBaseUrl: must be an https:// or http:// URL such as https://example.com/docs/RUNBOOK.md, with no credentials, #fragment, spaces, quotes, braces or template syntax (got "javascript:alert(document.cookie)")',
+    ],
+  },
+  {
+    title: 'a runbook URL with template braces in its path', set: { 'alerts.runbookBaseUrl': 'https://wiki.example.com/{{ $labels.pod }}' },
+    expected: [
+      'alerts.runbookBaseUrl: must be an https:// or http:// URL such as https://example.com/docs/RUNBOOK.md, with no credentials, #fragment, spaces, quotes, braces or template syntax (got "https://wiki.example.com/{{ $labels.pod }}")',
+      'alerts.runbookBaseUrl: must not contain "$": Postfix (main.cf) and Prometheus (alert templates) expand $name, so the value would not mean what it says (got "https://wiki.example.com/{{ $labels.pod }}")',
+    ],
+  },
+  {
+    title: 'a runbook URL with its own anchor', set: { 'alerts.runbookBaseUrl': 'https://wiki.example.com/runbook#top' },
+    expected: [
+      'alerts.runbookBaseUrl: must be an https:// or http:// URL such as https://example.com/docs/RUNBOOK.md, with no credentials, #fragment, spaces, quotes, braces or template syntax (got "https://wiki.example.com/runbook#top")',
+    ],
+  },
+  {
+    title: 'an Argo CD server over plain HTTP', set: { 'argocd.destinationServer': 'http://kubernetes.default.svc' },
+    expected: [
+      'argocd.destinationServer: must be an https:// URL such as https://kubernetes.default.svc, with no credentials, #fragment, spaces, quotes, braces or template syntax (got "http://kubernetes.default.svc")',
+    ],
+  },
+  {
+    title: 'an Argo CD server URL with credentials', set: { 'argocd.destinationServer': 'https://admin:secret@k8s.example.com' },
+    expected: [
+      'argocd.destinationServer: must be an https:// URL such as https://kubernetes.default.svc, with no credentials, #fragment, spaces, quotes, braces or template syntax (got "https://admin:secret@k8s.example.com")',
+    ],
+  },
+  {
+    title: 'a CA file path with a NEL that hides a second line', set: { 'relay.caFile': '/x\u0085mynetworks=0.0.0.0/0' },
+    expected: [
+      'relay.caFile: must not contain control or invisible characters: U+0085 (NEL) at character 3 (got "/x\\u0085mynetworks=0.0.0.0/0")',
+    ],
+  },
+  {
+    title: 'a NUL in a StorageClass name', set: { 'queue.persistence.storageClassName': 'fast\u0000' },
+    expected: [
+      'queue.persistence.storageClassName: must not contain control or invisible characters: U+0000 (NUL) at character 5 (got "fast\\u0000")',
+    ],
+  },
+  {
+    title: 'a line separator in the Argo CD project', set: { 'argocd.project': 'default\u2028evil' },
+    expected: [
+      'argocd.project: must not contain control or invisible characters: U+2028 (LINE SEPARATOR) at character 8 (got "default\\u2028evil")',
+    ],
+  },
+  {
+    title: 'a paragraph separator in the Argo CD path', set: { 'argocd.path': 'prod\u2029' },
+    expected: [
+      'argocd.path: must not contain control or invisible characters: U+2029 (PARAGRAPH SEPARATOR) at character 5 (got "prod\\u2029")',
+    ],
+  },
+  {
+    title: 'a Postfix parameter reference in the CA file', set: { 'relay.caFile': '/etc/ssl/$mydomain.pem' },
+    expected: [
+      'relay.caFile: must not contain "$": Postfix (main.cf) and Prometheus (alert templates) expand $name, so the value would not mean what it says (got "/etc/ssl/$mydomain.pem")',
+    ],
+  },
+  {
+    title: 'mynetworks with host bits set', set: { 'network.mynetworks': ['10.1.2.3/8'] },
+    expected: [
+      'network.mynetworks.0: has host bits set: write the network 10.0.0.0/8, or 10.1.2.3/32 for one address (got "10.1.2.3/8")',
+    ],
+  },
+  {
+    title: 'a cluster network with host bits set', set: { 'network.clusterCidrs': ['10.0.0.0/8', 'fd00::1/8'] },
+    expected: [
+      'network.clusterCidrs.1: has host bits set: write the network fd00::/8, or fd00::1/128 for one address (got "fd00::1/8")',
+    ],
+  },
+  {
+    title: 'a DNS server range with host bits set', set: { 'network.dnsCidrs': ['169.254.20.10/16'] },
+    expected: [
+      'network.dnsCidrs.0: has host bits set: write the network 169.254.0.0/16, or 169.254.20.10/32 for one address (got "169.254.20.10/16")',
+    ],
+  },
+  {
+    title: 'a relay range with host bits set', set: { 'network.relayCidrs': ['142.250.1.1/16'] },
+    expected: [
+      'network.relayCidrs.0: has host bits set: write the network 142.250.0.0/16, or 142.250.1.1/32 for one address (got "142.250.1.1/16")',
+    ],
+  },
+  {
+    title: 'a queue lifetime Postfix cannot hold', set: { 'queue.maximalQueueLifetime': '99999999999999d' },
+    expected: [
+      'queue.maximalQueueLifetime: must be at most 100d (the longest maximal_queue_lifetime Postfix accepts) (got "99999999999999d")',
+    ],
+  },
+  {
+    title: 'a queue lifetime beyond 100 days', set: { 'queue.maximalQueueLifetime': '100d1s' },
+    expected: [
+      'queue.maximalQueueLifetime: must be at most 100d (the longest maximal_queue_lifetime Postfix accepts) (got "100d1s")',
+    ],
+  },
+  {
+    title: 'a zero queue lifetime', set: { 'queue.maximalQueueLifetime': '0s' },
+    expected: [
+      'queue.maximalQueueLifetime: must be longer than 0 (got "0s")',
+    ],
+  },
+  {
+    title: 'duration units in the wrong order', set: { 'alerts.for': '5m1h' },
+    expected: [
+      'alerts.for: must be a duration such as 30s, 5m or 1h30m (units d, h, m, s, ms, largest first, each once) (got "5m1h")',
+    ],
+  },
+  {
+    title: 'a duration unit twice', set: { 'serviceMonitor.interval': '30s30s' },
+    expected: [
+      'serviceMonitor.interval: must be a duration such as 30s, 5m or 1h30m (units d, h, m, s, ms, largest first, each once) (got "30s30s")',
+    ],
+  },
+  {
+    title: 'an alert delay Prometheus cannot hold', set: { 'alerts.for': '106751d23h47m16s855ms' },
+    expected: [
+      'alerts.for: must be at most 106751d23h47m16s854ms (the longest duration Prometheus accepts) (got "106751d23h47m16s855ms")',
+    ],
+  },
+  {
+    title: 'a scrape timeout longer than the interval', set: { 'serviceMonitor.interval': '15s', 'serviceMonitor.scrapeTimeout': '20s' },
+    expected: [
+      'serviceMonitor.scrapeTimeout: 20s is longer than serviceMonitor.interval (15s): Prometheus refuses the scrape configuration (got "20s")',
     ],
   },
 ];

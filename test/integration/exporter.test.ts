@@ -180,9 +180,12 @@ describe.skipIf(!ready)('postfix_exporter against a real Postfix', () => {
     expect(total(scrape, 'postfix_smtpd_messages_rejected_total')).toBeGreaterThanOrEqual(1);
     expect(total(scrape, 'postfix_smtp_status_deferred')).toBeGreaterThanOrEqual(2);
     expect(total(scrape, 'postfix_smtpd_connects_total')).toBeGreaterThanOrEqual(sent + 4);
-    // Verified sessions to the good relay, one Untrusted session to the wrong-name certificate.
+    // Verified sessions to the good relay, one session short of Verified to the wrong-name
+    // certificate: Postfix 3.7 logs it Untrusted, 3.10 Trusted (the chain is the test CA's, the
+    // name is not the relay's); either way the mail is deferred (4.7.5), never sent.
     expect(total(scrape, 'postfix_smtp_tls_connections_total', { trust: 'Verified' }), scrapeText).toBeGreaterThanOrEqual(sent + 4);
-    expect(total(scrape, 'postfix_smtp_tls_connections_total', { trust: 'Untrusted' })).toBe(1);
+    const notVerified = total(scrape, 'postfix_smtp_tls_connections_total', { trust: 'Untrusted' }) + total(scrape, 'postfix_smtp_tls_connections_total', { trust: 'Trusted' });
+    expect(notVerified, scrapeText).toBe(1);
   });
 
   it('exposes every name the rules and the dashboard read that both exporter builds share', () => {

@@ -4,9 +4,20 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import { renderPostfixFiles } from '../../src/postfix';
-import { preparePostfix, requireTool, startPostfix, stopAllPostfix, tempDir, type PreparedInstance } from './harness';
+import {
+  expectedPostfixVersion,
+  findTool,
+  postfixGeneration,
+  preparePostfix,
+  requireTool,
+  startPostfix,
+  stopAllPostfix,
+  tempDir,
+  type PreparedInstance,
+} from './harness';
 
-// Issue 3, test 3.8: the real Postfix accepts every environment's rendered configuration:
+// Issue 3, test 3.8: the real Postfix accepts every environment's rendered configuration, on
+// both generations (Debian 12's 3.7 and the image's 3.10, issue 12):
 // `postfix check` is clean, postconf knows every parameter we set (a typo would be an
 // "unused parameter" warning), master.cf parses, and entrypoint.sh passes `shellcheck -s sh`.
 
@@ -17,6 +28,21 @@ const run = (cmd: string, args: string[]) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
+
+// The same checks run on both Postfix generations (vitest projects integration and
+// integration-postfix-3.10): first make sure this run checks the generation it claims to.
+describe.skipIf(!ready)('the Postfix under test', () => {
+  it(`is the ${postfixGeneration() === '3.10' ? "Debian 13 root's 3.10" : "host's own (Debian 12: 3.7)"}`, () => {
+    const version = run('postconf', ['-h', 'mail_version']).stdout.trim();
+    if (postfixGeneration() === '3.10') {
+      expect(version).toMatch(/^3\.10\.\d+$/);
+      expect(findTool('postconf')).not.toBe('/usr/sbin/postconf');
+    } else {
+      expect(version).toBe(execFileSync('/usr/sbin/postconf', ['-h', 'mail_version'], { encoding: 'utf8' }).trim());
+    }
+    expect(version).toBe(expectedPostfixVersion());
+  });
+});
 
 describe.skipIf(!ready).each(ENVS)('rendered configuration of %s', (name) => {
   const env = loadEnvironmentFile(`environments/${name}.yaml`);

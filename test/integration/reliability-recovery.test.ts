@@ -8,6 +8,7 @@ import { renderDrainScript } from '../../src/postfix/drain';
 import { CONFIG_FILES } from '../../src/postfix/layout';
 import {
   makeTestPki,
+  pathWithPostfixCommands,
   requireTool,
   sendWithNodemailer,
   startPostfix,
@@ -15,6 +16,7 @@ import {
   stopAllPostfix,
   tempDir,
   waitFor,
+  withPostfixCommandsFirst,
   type Sink,
   type TestPki,
 } from './harness';
@@ -74,7 +76,7 @@ describe.skipIf(!ready)('recovering mail left on the queue volume of a removed p
     await removed.waitForQueue((q) => q.length === COUNT && q.every((e) => e.queue_name === 'deferred'), `${COUNT} deferred`);
     // preStop drain to its deadline, then SIGTERM's `postfix stop`; the volume keeps the queue.
     const drainPath = join(removed.configDir, CONFIG_FILES.drain);
-    writeFileSync(drainPath, renderDrainScript(env), { mode: 0o755 });
+    writeFileSync(drainPath, withPostfixCommandsFirst(renderDrainScript(env)), { mode: 0o755 });
     execFileSync('sh', [drainPath], { env: { ...process.env, POSTFIX_CONFIG_DIR: removed.configDir, DRAIN_LOG: join(removed.dir, 'drain.log') } });
     execFileSync('postfix', ['-c', removed.configDir, 'stop'], { stdio: 'ignore' });
     await waitFor('the removed pod\'s master to exit', () => removed.process.exitCode !== null, { timeoutMs: 15_000 });
@@ -93,7 +95,7 @@ describe.skipIf(!ready)('recovering mail left on the queue volume of a removed p
     // Deferred files carry their next retry time as mtime: tar warns that it lies in the future.
     execFileSync('tar', ['-C', rescue, '-xf', '-'], { input: archive, stdio: ['pipe', 'pipe', 'pipe'] });
     execFileSync('sh', ['-c', REQUEUE_IN_LIVE_POD], {
-      env: { ...process.env, RESCUE: rescue, QUEUE: live.queueDir, CONFIG: live.configDir, PATH: `/usr/sbin:/usr/bin:/sbin:/bin` },
+      env: { ...process.env, RESCUE: rescue, QUEUE: live.queueDir, CONFIG: live.configDir, PATH: pathWithPostfixCommands('/usr/sbin:/usr/bin:/sbin:/bin') },
       stdio: 'pipe',
     });
 

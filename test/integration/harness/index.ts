@@ -39,10 +39,24 @@
  * that was kill()ed (a crash) or stop()ped with { keepFiles: true }, like a restarted container.
  * Instances: queue() (postqueue -j), flush() (postqueue -f), log(), waitForLog(), waitForQueue(),
  * stop() (SIGTERM, then kill the whole tree), kill() (crash: SIGKILL everything at once).
+ * On POSTFIX_GENERATION=3.10 (the integration-postfix-3.10 project) every Postfix command is the
+ * Debian 13 root's (generation.ts, scripts/postfix-root.cjs); startPostfix checks the version.
+ * requireHelm() gives the real Helm v4 (helm.ts).
  * preparePostfix writes the same directory without starting anything (for `postfix check`: run
  * it with -c <configDir>/..data, as the entrypoint does, or it warns about the ConfigMap symlinks).
  */
 export { requireTool, findTool } from './tools';
+export {
+  postfixGeneration,
+  isCI,
+  activatePostfixGeneration,
+  capabilitiesForGeneration,
+  withPostfixCommandsFirst,
+  pathWithPostfixCommands,
+  expectedPostfixVersion,
+  postfixRootStatus,
+  type PostfixGeneration,
+} from './generation';
 export { waitFor, sleep } from './wait';
 export { descendants, isAlive, isRunning, processGroupMembers } from './processes';
 export { freePort, canConnect, smtpConversation, type SmtpReply } from './net';
@@ -63,4 +77,5 @@ export {
 } from './postfix';
 export { sendWithNodemailer, swaks, type MailToSend, type SendResult, type SwaksResult } from './clients';
 export { tempDir } from './temp';
+export { requireHelm, HELM_VERSION, type Helm, type HelmResult } from './helm';
 export type { PostfixFiles } from '../../../src/postfix';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { EnvironmentConfig } from '../../../src/config/schema';
 import { CONFIG_FILES } from '../../../src/postfix/layout';
 import { MONITOR_GID, overrideMainCf, renderPostfixFiles, type PostfixFiles } from '../../../src/postfix';
+import { capabilitiesForGeneration, expectedPostfixVersion, postfixGeneration } from './generation';
 import { canConnect, freePort } from './net';
 import { descendants, isAlive, isRunning, signal } from './processes';
 import { sleep, waitFor } from './wait';
@@ -180,10 +181,13 @@ export async function startPostfix(options: StartOptions): Promise<PostfixInstan
   const prepared = options.reuse ?? (await preparePostfix(options));
   const script = join(prepared.configDir, CONFIG_FILES.entrypoint);
   const shell = options.busybox ? busyboxShell(prepared.dir) : { sh: '/bin/sh', env: process.env };
-  const [command, args] = options.capabilities
-    ? ['capsh', [`--drop=${capsToDrop(options.capabilities).join(',')}`, '--no-new-privs', `--shell=${shell.sh}`, '--', script]]
+  // On the 3.10 generation the wrappers need two capabilities more to enter the root; they drop
+  // them again before Postfix runs, so Postfix gets exactly `capabilities`.
+  const caps = options.capabilities && capabilitiesForGeneration(options.capabilities);
+  const [command, args] = caps
+    ? ['capsh', [`--drop=${capsToDrop(caps.bounding).join(',')}`, '--no-new-privs', `--shell=${shell.sh}`, '--', script]]
     : [shell.sh, [script]];
-  const child = spawn(command, args as string[], { cwd: prepared.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: shell.env });
+  const child = spawn(command, args as string[], { cwd: prepared.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...shell.env, ...caps?.env } });
   const output = { stdout: '', stderr: '' };
   child.stdout!.setEncoding('utf8').on('data', (c: string) => (output.stdout += c));
   child.stderr!.setEncoding('utf8').on('data', (c: string) => (output.stderr += c));
@@ -280,6 +284,7 @@ export async function startPostfix(options: StartOptions): Promise<PostfixInstan
     ready.catch(() => undefined);
     early.catch(() => undefined);
     await Promise.race([ready, early]);
+    await checkGeneration(instance);
   } catch (err) {
     const detail = `${(err as Error).message}\n--- entrypoint stderr ---\n${output.stderr}\n--- log ---\n${log()}`;
     await instance.stop(1_000);
@@ -308,6 +313,19 @@ function busyboxShell(dir: string): { sh: string; env: NodeJS.ProcessEnv } {
   const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'sendmail');
   for (const a of applets) if (!existsSync(join(bin, a))) symlinkSync(busybox, join(bin, a));
   return { sh: join(bin, 'sh'), env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` } };
+}
+
+/**
+ * The master logs its version at start: it must be the generation under test (3.7 on the host,
+ * 3.10 from the test root), or a command ran past the wrappers and the test would prove nothing.
+ */
+async function checkGeneration(instance: PostfixInstance): Promise<void> {
+  const expected = expectedPostfixVersion();
+  const started = await instance.waitForLog(/postfix\/master\[\d+\]: daemon started -- version \S+?,/, 10_000);
+  const version = /version (\S+?),/.exec(started)![1];
+  if (version !== expected) {
+    throw new Error(`this instance runs Postfix ${version}, but the generation under test (${postfixGeneration()}) is Postfix ${expected}: a Postfix command ran past the wrappers in PATH`);
+  }
 }
 
 function monitorGroupSet(queueDir: string): boolean {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { EnvironmentConfig } from '../../../src/config/schema';
 import { renderDrainScript } from '../../../src/postfix/drain';
 import { CONFIG_FILES } from '../../../src/postfix/layout';
-import { findTool, type PostfixInstance } from '../harness';
+import { findTool, withPostfixCommandsFirst, type PostfixInstance } from '../harness';
 
 export interface DrainRun {
   readonly code: number | null;
@@ -35,7 +35,7 @@ export function runDrain(
     if (!/^PATH=\/usr\/sbin/m.test(text)) throw new Error('drain.sh no longer sets PATH=/usr/sbin...: update the BusyBox runner');
     text = text.replace(/^PATH=/m, `PATH=${applets}:`);
   }
-  writeFileSync(script, text, { mode: 0o755 });
+  writeFileSync(script, withPostfixCommandsFirst(text), { mode: 0o755 });
   const started = Date.now();
   const child = spawn(busybox ? findTool('busybox')! : 'sh', busybox ? ['sh', script] : [script], {
     env: { ...process.env, POSTFIX_CONFIG_DIR: pf.configDir, DRAIN_LOG: logFile },
