@@ -51,7 +51,7 @@ export function renderReport(r: BenchResults): { markdown: string; svg: string |
   out.push('## Running it', '');
   out.push('```sh');
   out.push(`npm run bench                          # everything but the integration suite (${r.tookMs ? `${Math.round(r.tookMs / 60_000)} minutes in this run` : 'about 20 minutes'}); rewrites this file and its charts`);
-  out.push('npm run bench -- --quick               # every section, shorter (about 6 minutes): to try the bench; results only in node_modules/.cache/email-server-bench/results.json');
+  out.push('npm run bench -- --quick               # every section, fewer rounds and shorter windows: to try the bench; results only in node_modules/.cache/email-server-bench/results.json');
   out.push("npm run bench -- --only=pod --quick --pod-configs=prod,stock-image --pod-sessions=50   # the pod-limits section, a part of it");
   out.push("npm run bench -- --only=pod --pod-configs=prod,try --pod-try='default_process_limit=60;in_flow_delay=0s'   # prod against prod with other main.cf values, at the limits");
   out.push('npm run bench -- --integration         # also time the integration suite (minutes more)');

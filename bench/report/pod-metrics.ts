@@ -222,7 +222,19 @@ export function recommendProcessLimit(pod: PodResult): Recommendation | undefine
     )
     .sort((a, b) => a.processLimit - b.processLimit);
   const pick = ok[0];
-  if (!pick) return { value: NaN, why: `no swept process limit passed at ${POD_GOALS.burstSessions} sessions (see the sweep table)` };
+  if (!pick) {
+    const reasons = at.map((r) => {
+      const why = [
+        r.point.oomKills ? `${r.point.oomKills} OOM kills` : '',
+        r.point.lost ? `${r.point.lost} lost` : '',
+        failedShare(r) > PROCESS_LIMIT_RULE.maxFailedShare ? `${(failedShare(r) * 100).toFixed(1)} % of connections timed out` : '',
+        r.point.workingSetMiB > 0.8 * pod.limits.memoryMiB ? `working set ${r.point.workingSetMiB.toFixed(0)} MiB` : '',
+        r.point.rate < PROCESS_LIMIT_RULE.minRateShare * best ? `${r.point.rate.toFixed(1)}/s, under ${PROCESS_LIMIT_RULE.minRateShare * 100} % of the best ${best.toFixed(1)}/s` : '',
+      ].filter(Boolean);
+      return `${r.processLimit}: ${why.join(', ')}`;
+    });
+    return { value: NaN, why: `no swept process limit met every condition at ${POD_GOALS.burstSessions} sessions (${reasons.join('; ')}); the shipped value stays until a run decides` };
+  }
   return {
     value: pick.processLimit,
     why:
@@ -293,7 +305,9 @@ export const HPA_TARGET_MAX = 100;
  * to a multiple of 10.
  */
 export function recommendHpaTarget(pod: PodResult, burst = 1.5, max = HPA_TARGET_MAX): Recommendation | undefined {
-  const open = podPoints(pod, 'open').sort((a, b) => (a.best.offeredShare ?? 0) - (b.best.offeredShare ?? 0));
+  const open = podPoints(pod, 'open')
+    .filter((p) => p.config === 'prod')
+    .sort((a, b) => (a.best.offeredShare ?? 0) - (b.best.offeredShare ?? 0));
   if (!open.length) return undefined;
   const good = open.filter((p) => p.best.latencyMs.p99 < POD_GOALS.p99Ms && p.failed === 0 && p.lost === 0 && p.rate >= 0.9 * (p.best.offeredPerSecond ?? 0));
   const top = good[good.length - 1];

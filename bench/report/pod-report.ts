@@ -312,8 +312,9 @@ function openLoopSection(pod: PodResult): string[] {
   );
   out.push(
     table(
-      ['Offered', 'Share of capacity', 'Delivered/s', 'p50 / p99', 'CPU used', 'Utilization (of request)', 'Throttled', 'Failed'],
+      ['Configuration', 'Offered', 'Share of capacity', 'Delivered/s', 'p50 / p99', 'CPU used', 'Utilization (of request)', 'Throttled', 'Failed'],
       open.map((p) => [
+        pod.configs.find((c) => c.id === p.config)?.label ?? p.config,
         `${ms(p.best.offeredPerSecond ?? NaN)}/s`,
         pct(p.best.offeredShare ?? NaN),
         ms(p.rate),
