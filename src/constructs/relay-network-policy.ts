@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { IntOrString, KubeNetworkPolicy, type NetworkPolicyEgressRule, type NetworkPolicyIngressRule } from 'cdk8s-plus-28/lib/imports/k8s';
 import type { EnvironmentConfig } from '../config/schema';
 import { cidrContains } from '../config/formats';
+import { loadBalancerRanges } from '../config/sections/service';
 import { SMTP_PORT } from '../postfix/layout';
 import { commonLabels, RELAY_NAME } from './labels';
 
@@ -29,6 +30,18 @@ export class RelayNetworkPolicy extends Construct {
         ports: [tcp(SMTP_PORT)],
       },
     ];
+    const lbRanges = loadBalancerRanges(env);
+    if (lbRanges.length) {
+      // Clients outside the cluster through the LoadBalancer: their networks, on the SMTP port
+      // only. A cluster network inside a range stays closed (the access label decides for pods).
+      ingress.push({
+        from: lbRanges.map((cidr) => {
+          const except = env.network.clusterCidrs.filter((c) => c !== cidr && cidrContains(cidr, c));
+          return { ipBlock: except.length ? { cidr, except } : { cidr } };
+        }),
+        ports: [tcp(SMTP_PORT)],
+      });
+    }
     if (env.metrics.enabled) {
       ingress.push({
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': env.network.monitoringNamespace } } }],

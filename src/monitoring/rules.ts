@@ -95,6 +95,8 @@ const DSN = {
   relayDenied: '[45]\\.7\\.[01]',
   /** 4.7.4 TLS not offered, 4.7.5 certificate not verified (with encrypt/secure: never sent in clear). */
   tls: '[45]\\.7\\.[45]',
+  /** relay.auth refused: 535 5.7.8 bad credentials, 534 5.7.9 app password required, 5.7.14 web login required (4.x: soft-bounced). */
+  auth: '[45]\\.7\\.(8|9|14)',
 } as const;
 
 interface AlertDefinition extends AlertSummary {
@@ -260,6 +262,29 @@ const DEFINITIONS: readonly AlertDefinition[] = [
           ' because TLS failed (4.7.4: STARTTLS not offered; 4.7.5: certificate not verified at level "' +
           env.relay.tlsSecurityLevel +
           '"). Mail stays queued. Check for an intercepting proxy, the CA bundle (relay.caFile) and the relay host name.',
+      };
+    },
+  },
+  {
+    name: 'PostfixRelayAuthFailed',
+    severity: 'critical',
+    group: 'mail',
+    onlyWhen: `relay.auth and ${EXPORTER_SCRAPED}`,
+    include: (env) => env.relay.auth !== undefined,
+    meaning: 'The relay refuses our SMTP AUTH login (5.7.8 bad credentials, 5.7.9 app password required, 5.7.14 sign-in required); mail stays queued until the Secret is fixed.',
+    build: (env) => {
+      const dsn = { ...exporterSelector(env), dsn: { re: DSN.auth } };
+      return {
+        expr: `${happened(env, selector(METRICS.smtpDeferredByDsn.name, dsn), EVENT_WINDOW)} or ${happened(env, selector(METRICS.smtpBouncedByDsn.name, dsn), EVENT_WINDOW)}`,
+        for: EVENT_FOR,
+        summary: 'The relay refuses the SMTP AUTH login of {{ $labels.namespace }}',
+        description:
+          env.relay.host +
+          ' refused the login with the credentials of Secret "' +
+          (env.relay.auth?.secretName ?? '') +
+          '" in the last ' +
+          EVENT_WINDOW +
+          ' (5.7.8: wrong user name or password; 5.7.9: an app password is required; 5.7.14: the account must sign in on the web). Mail stays queued (smtp_sasl_auth_soft_bounce). Fix the Secret: the relay picks it up within about a minute and retries the queue.',
       };
     },
   },

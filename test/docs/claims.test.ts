@@ -119,7 +119,7 @@ describe('the docs name only features that exist', () => {
     expect(prod.mail.hostname).toBe('mail.bionicaisolutions.com');
     expect(prod.metrics.port).toBe(8080);
     expect(SMTP_PORT).toBe(25);
-    expect(prod.image.tag).toBe('1.9.0');
+    expect(prod.image.tag).toBe('1.8.2');
     expect(prod.relay.host).toBe('smtp-relay.gmail.com');
     expect(prod.mail.allowedSenderDomains).toEqual(['bionicaisolutions.com', 'gmail.com']);
     expect(prod.mail.rateLimits).toMatchObject({ messagesPerMinute: 600, recipientsPerMinute: 6000, connectionsPerMinute: 0 });

@@ -76,6 +76,13 @@ const VIOLATIONS: Record<string, { input: Json; path: string }> = {
   'network.mynetworks': { input: { network: { mynetworks: ['0.0.0.0/0'] } }, path: 'network.mynetworks.0' },
   'relay.tlsSecurityLevel': { input: { relay: { tlsSecurityLevel: 'encrypt' } }, path: 'relay.tlsSecurityLevel' },
   'queue.drainDeadlineSeconds': { input: { terminationGracePeriodSeconds: 60, queue: { drainDeadlineSeconds: 55 } }, path: 'queue.drainDeadlineSeconds' },
+  'scheduling.tolerations': { input: { scheduling: { tolerations: [{ key: 'a', operator: 'Exists', value: 'b' }] } }, path: 'scheduling.tolerations.0.value' },
+  'scheduling.affinity': {
+    input: { scheduling: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'a', operator: 'In' }] }] } } } } },
+    path: 'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values',
+  },
+  'pod.labels, pod.annotations': { input: { pod: { labels: { 'app.kubernetes.io/instance': 'x' } } }, path: 'pod.labels.app.kubernetes.io/instance' },
+  'service.loadBalancerSourceRanges': { input: { service: { type: 'LoadBalancer' } }, path: 'service.loadBalancerSourceRanges' },
 };
 
 describe('the defaults the reference shows are the ones the loader applies', () => {

@@ -84,8 +84,11 @@ export function synthOutput(env: EnvironmentConfig): Output {
   const files = renderDist(renderEnvironments([env]), { version: '0.0.0' });
   const out = new Map<string, K8sObject>();
   for (const [path, text] of files) {
-    const [dir, file] = path.split('/');
-    if (path.split('/').length !== 2 || file === KUSTOMIZATION_FILE || (dir !== ENV_NAME && dir !== 'argocd')) continue;
+    const parts = path.split('/');
+    // dist/<env>/<file>, and the Application in dist/argocd/<env>/<file>.
+    const inEnv = parts.length === 2 && parts[0] === ENV_NAME && parts[1] !== KUSTOMIZATION_FILE;
+    const inArgo = parts.length === 3 && parts[0] === 'argocd' && parts[1] === ENV_NAME;
+    if (!inEnv && !inArgo) continue;
     const object = parseYaml(text) as K8sObject;
     out.set(`${object.kind}/${object.metadata?.name}`, object);
   }
