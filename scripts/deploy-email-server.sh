@@ -42,6 +42,8 @@ Options:
                         check that the relay accepted it (250)
       --dry-run         synthesize and run a server-side dry run (kubectl apply --dry-run=server);
                         changes nothing
+      --offline         no cluster, no kubectl: synthesize, run every check that needs no
+                        cluster, and print what a deploy would apply and then check
       --skip-synth      use dist/ as it is (e.g. the artifact CI built)
       --timeout DUR     rollout timeout (default: 300s)
       --context NAME    kubeconfig context (default: the current context)
@@ -54,6 +56,7 @@ Examples:
   scripts/deploy-email-server.sh -e staging
   scripts/deploy-email-server.sh -n email-server-prod --verify-only
   scripts/deploy-email-server.sh -e prod --test-only --to you@example.com
+  scripts/deploy-email-server.sh -e prod --offline
 EOF
 }
 
@@ -69,6 +72,18 @@ usage_error() {
 }
 
 step() { printf '==> %s\n' "$*"; }
+
+# "$1" followed by the sentence "$2": a full stop between them unless $1 already ends a sentence
+# (kubectl's own messages end in "?" or "."), so no message reads "port?. Check".
+then_sentence() {
+  local first=$1 second=$2
+  first=${first%"${first##*[![:space:]]}"}
+  case $first in
+    *[.?!]) printf '%s %s' "$first" "$second" ;;
+    *[:\;,]) printf '%s %s' "${first%?}." "$second" ;;
+    *) printf '%s. %s' "$first" "$second" ;;
+  esac
+}
 ok() { printf '    ok: %s\n' "$*"; }
 
 cleanup() {
@@ -100,6 +115,7 @@ parse_args() {
       --verify-only) set_mode verify-only ;;
       --test-only) set_mode test-only ;;
       --dry-run) set_mode dry-run ;;
+      --offline) set_mode offline ;;
       --skip-synth) skip_synth=1 ;;
       -e | --env | -n | --namespace | --timeout | --context | --from | --to | --test-image | --*=*)
         if [[ $opt == --*=* ]]; then
@@ -145,6 +161,46 @@ known_environments() {
   if ((${#names[@]})); then printf '%s\n' "${names[@]}" | sort -u | grep -vx -e argocd -e helm | paste -sd, - | sed 's/,/, /g'; fi
 }
 
+# The namespace an environment file declares (a top-level `namespace: <name>` line), if readable.
+namespace_in_file() {
+  sed -n -E "s/^namespace:[[:space:]]*[\"']?([a-z0-9]([-a-z0-9]*[a-z0-9])?)[\"']?[[:space:]]*(#.*)?$/\1/p" "$1" | head -n1
+}
+
+# The environment file that declares namespace $1, if any.
+environment_file_of_namespace() {
+  local f
+  for f in "$ENVIRONMENTS"/*.yaml; do
+    [[ -e $f ]] || continue
+    if [[ $(namespace_in_file "$f") == "$1" ]]; then
+      f=${f##*/}
+      printf '%s\n' "${f%.yaml}"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# Before the synth: the environment exists and -n names its namespace, read from environments/
+# (the synth takes seconds and rewrites dist/: a wrong -n must not cost either).
+check_environment_file() {
+  if [[ -n $namespace && $env_given == 0 ]]; then
+    local found
+    if found=$(environment_file_of_namespace "$namespace"); then env_name=$found; fi
+  fi
+  if [[ ! -f $ENVIRONMENTS/$env_name.yaml ]]; then
+    die "unknown environment \"$env_name\": there is no environments/$env_name.yaml (known: $(known_environments))"
+  fi
+  local declared
+  declared=$(namespace_in_file "$ENVIRONMENTS/$env_name.yaml")
+  if [[ -n $namespace && -n $declared && $namespace != "$declared" ]]; then
+    namespace_mismatch "$declared"
+  fi
+}
+
+namespace_mismatch() {
+  die "namespace \"$namespace\" is not the namespace of environment \"$env_name\" ($1). The manifests, alert rules and dashboard are rendered for one namespace: use -n $1, choose the environment with -e, or add environments/<name>.yaml with \"namespace: $namespace\" and run npm run synth."
+}
+
 # The environment whose manifests create namespace $1, if any.
 environment_of_namespace() {
   local f
@@ -172,7 +228,7 @@ read_environment() {
   namespace_file=""
   if [[ -f $env_dir/00-namespace-$env_namespace.yaml ]]; then namespace_file="$env_dir/00-namespace-$env_namespace.yaml"; fi
   if [[ -f $env_dir/statefulset-$RELAY.yaml ]]; then workload=statefulset/$RELAY; else workload=deployment/$RELAY; fi
-  has_pdb=0 has_hpa=0 has_metrics=0 needs_prometheus_crds=0
+  has_pdb=0 has_hpa=0 has_metrics=0 prometheus_crds=() prometheus_kinds=()
   if [[ -f $env_dir/poddisruptionbudget-$RELAY.yaml ]]; then has_pdb=1; fi
   if [[ -f $env_dir/horizontalpodautoscaler-$RELAY.yaml ]]; then has_hpa=1; fi
   if [[ -f $env_dir/service-$RELAY-metrics.yaml ]]; then
@@ -180,9 +236,14 @@ read_environment() {
     metrics_port=$(sed -n 's/^ *port: *\([0-9][0-9]*\)$/\1/p' "$env_dir/service-$RELAY-metrics.yaml" | head -n1)
     metrics_port=${metrics_port:-8080}
   fi
-  if compgen -G "$env_dir/servicemonitor-*.yaml" >/dev/null || compgen -G "$env_dir/prometheusrule-*.yaml" >/dev/null; then
-    needs_prometheus_crds=1
-  fi
+  # The prometheus-operator CRDs this environment's objects need (the Probe only with probe.enabled).
+  local kind
+  for kind in ServiceMonitor PrometheusRule Probe; do
+    if compgen -G "$env_dir/${kind,,}-*.yaml" >/dev/null; then
+      prometheus_kinds+=("$kind")
+      prometheus_crds+=("${kind,,}s.monitoring.coreos.com")
+    fi
+  done
   mail_domain=$(sed -n 's/^ *mydomain *= *//p' "$env_dir/configmap-postfix-config.yaml" 2>/dev/null | head -n1)
 }
 
@@ -195,7 +256,7 @@ resolve_environment() {
   if [[ -z $namespace ]]; then
     namespace=$env_namespace
   elif [[ $namespace != "$env_namespace" ]]; then
-    die "namespace \"$namespace\" is not the namespace of environment \"$env_name\" ($env_namespace). The manifests, alert rules and dashboard are rendered for one namespace: use -n $env_namespace, choose the environment with -e, or add environments/<name>.yaml with \"namespace: $namespace\" and run npm run synth."
+    namespace_mismatch "$env_namespace"
   fi
 }
 
@@ -207,9 +268,7 @@ require_kubectl() {
 
 synthesize() {
   if ((skip_synth)); then return 0; fi
-  if [[ $env_given == 1 && ! -f $ENVIRONMENTS/$env_name.yaml ]]; then
-    die "unknown environment \"$env_name\": there is no environments/$env_name.yaml (known: $(known_environments))"
-  fi
+  check_environment_file
   command -v npm >/dev/null 2>&1 || die "npm not found in PATH: it is needed to synthesize the manifests (or pass --skip-synth to use dist/ as it is)"
   step "Synthesizing manifests (npm run synth)"
   (cd "$ROOT" && npm run --silent synth) || die "synth failed (see above); dist/ was left unchanged and nothing was applied"
@@ -221,31 +280,35 @@ check_cluster() {
   temp_files+=("$err")
   current=${context:-$(k config current-context 2>/dev/null || printf '(none)')}
   if ! k version --request-timeout=10s >/dev/null 2>"$err"; then
-    die "cannot reach the Kubernetes API server (context: $current): $(grep -m1 -v '^\s*$' "$err" || true). Check KUBECONFIG or pass --context."
+    die "$(then_sentence "cannot reach the Kubernetes API server (context: $current): $(grep -m1 -v '^\s*$' "$err" || echo 'no answer')" 'Check KUBECONFIG or pass --context.')"
   fi
   step "Cluster: context $current, namespace $namespace, environment $env_name"
 }
 
 check_prometheus_crds() {
-  ((needs_prometheus_crds)) || return 0
-  if ! k get customresourcedefinition servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com >/dev/null 2>&1; then
-    die "the prometheus-operator CRDs (ServiceMonitor, PrometheusRule) are not installed in this cluster: install the Prometheus Operator (e.g. kube-prometheus-stack) first, or set serviceMonitor.enabled and alerts.enabled to false in environments/$env_name.yaml"
+  ((${#prometheus_crds[@]})) || return 0
+  if ! k get customresourcedefinition "${prometheus_crds[@]}" >/dev/null 2>&1; then
+    local kinds
+    kinds=$(printf '%s, ' "${prometheus_kinds[@]}")
+    die "the prometheus-operator CRDs (${kinds%, }) are not installed in this cluster: install the Prometheus Operator (e.g. kube-prometheus-stack) first, or turn off what needs them in environments/$env_name.yaml (serviceMonitor.enabled, alerts.enabled, probe.enabled)"
   fi
 }
 
 namespace_exists() { k get namespace "$namespace" >/dev/null 2>&1; }
 
 apply_manifests() {
+  check_manifests
   check_prometheus_crds
   if [[ -n $namespace_file ]]; then
     step "Applying namespace $namespace"
     k apply -f "$namespace_file" || die "could not apply the namespace $namespace"
   fi
   step "Applying dist/$env_name"
-  k apply -f "$env_dir" || die "kubectl apply -f dist/$env_name failed (see above)"
+  k apply -f "$env_dir" || die "kubectl apply -f dist/$env_name/ failed (see above)"
 }
 
 dry_run() {
+  check_manifests
   check_prometheus_crds
   if ! namespace_exists; then
     if [[ -n $namespace_file ]]; then
@@ -256,6 +319,56 @@ dry_run() {
   step "Server-side dry run of dist/$env_name (nothing is changed)"
   k apply --dry-run=server -f "$env_dir" || die "the server-side dry run failed (see above): nothing was changed"
   ok "the API server accepts every object of dist/$env_name"
+}
+
+# Every file of dist/<env> is one object with a kind and a name, in the environment's namespace
+# (the Namespace itself aside): what kubectl would send, checked without a cluster.
+check_manifests() {
+  local f kind name ns count=0 problems=()
+  for f in "$env_dir"/*.yaml; do
+    [[ -e $f ]] || continue
+    kind=$(sed -n 's/^kind: *//p' "$f" | head -n1)
+    name=$(sed -n '/^metadata:/,/^[^ ]/s/^  name: *//p' "$f" | head -n1 | tr -d '"')
+    ns=$(sed -n '/^metadata:/,/^[^ ]/s/^  namespace: *//p' "$f" | head -n1 | tr -d '"')
+    if [[ -z $kind || -z $name ]]; then
+      problems+=("${f#"$ROOT"/}: no kind or metadata.name")
+    elif [[ $kind != Namespace && $ns != "$env_namespace" ]]; then
+      problems+=("${f#"$ROOT"/}: $kind/$name is in namespace \"${ns:-none}\", not $env_namespace")
+    fi
+    count=$((count + 1))
+  done
+  ((count > 0)) || die "dist/$env_name holds no manifests"
+  if ((${#problems[@]})); then
+    die "dist/$env_name is not what npm run synth writes; run it again: $(printf '%s; ' "${problems[@]}")"
+  fi
+  ok "dist/$env_name: $count objects, each with a kind and a name, all in namespace $env_namespace"
+}
+
+# --offline: everything a deploy does before it needs the cluster, then the plan.
+offline_plan() {
+  local f kind name
+  step "Offline: checks that need no cluster (nothing is contacted, nothing is applied)"
+  ok "environments/$env_name.yaml is valid (npm run synth) and renders namespace $env_namespace"
+  check_manifests
+  step "A deploy would run, in this order:"
+  printf '    kubectl version                       (the API server answers; context: %s)\n' "${context:-the current one}"
+  if ((${#prometheus_crds[@]})); then
+    printf '    kubectl get customresourcedefinition %s\n' "${prometheus_crds[*]}"
+  fi
+  if [[ -n $namespace_file ]]; then printf '    kubectl apply -f dist/%s/%s\n' "$env_name" "${namespace_file##*/}"; fi
+  printf '    kubectl apply -f dist/%s/, which applies:\n' "$env_name"
+  for f in "$env_dir"/*.yaml; do
+    kind=$(sed -n 's/^kind: *//p' "$f" | head -n1)
+    name=$(sed -n '/^metadata:/,/^[^ ]/s/^  name: *//p' "$f" | head -n1 | tr -d '"')
+    printf '      %s/%s\n' "$kind" "$name"
+  done
+  printf '    kubectl -n %s rollout status %s --timeout=%s\n' "$namespace" "$workload" "$timeout"
+  printf '    then the checks of --verify-only: ready endpoints of service/%s' "$RELAY"
+  if ((has_pdb)); then printf ', poddisruptionbudget/%s' "$RELAY"; fi
+  if ((has_hpa)); then printf ', horizontalpodautoscaler/%s' "$RELAY"; fi
+  if ((has_metrics)); then printf ', postfix_up 1 on service/%s-metrics:%s' "$RELAY" "$metrics_port"; fi
+  printf '\n'
+  step "Offline checks passed: nothing was applied"
 }
 
 check_endpoints() {
@@ -351,15 +464,17 @@ send_test_message() {
 }
 
 # Runs in the test pod: one SMTP step at a time, each reply printed as "<STEP> <code> <text>".
+# The first argument is the relay's host, optionally with ":port" (default 25).
 SMTP_TEST=$(
   cat <<'PY'
 import email.utils, smtplib, sys
-host, sender, rcpt, helo = sys.argv[1:5]
+target, sender, rcpt, helo = sys.argv[1:5]
+host, _, port = target.partition(":")
 msg = ("From: %s\r\nTo: %s\r\nSubject: email-server relay test\r\nDate: %s\r\nMessage-ID: %s\r\n\r\n"
        "Test message from scripts/deploy-email-server.sh --test-only.\r\n"
        % (sender, rcpt, email.utils.formatdate(), email.utils.make_msgid(domain=helo)))
 try:
-    s = smtplib.SMTP(host, 25, local_hostname=helo, timeout=30)
+    s = smtplib.SMTP(host, int(port or 25), local_hostname=helo, timeout=30)
     for step, reply in (("EHLO", lambda: s.ehlo()), ("MAIL", lambda: s.mail(sender)), ("RCPT", lambda: s.rcpt(rcpt))):
         code, text = reply()
         print(step, code, text.decode(errors="replace").replace("\n", " "))
@@ -377,11 +492,15 @@ readonly SMTP_TEST
 
 main() {
   parse_args "$@"
-  require_kubectl
+  if [[ $mode != offline ]]; then require_kubectl; fi
   case $mode in
-    deploy | dry-run) synthesize ;;
+    deploy | dry-run | offline) synthesize ;;
   esac
   resolve_environment
+  if [[ $mode == offline ]]; then
+    offline_plan
+    return 0
+  fi
   check_cluster
   case $mode in
     deploy)

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { environmentSchema } from '../src/config/schema';
 import { cidr, domainName } from '../src/config/formats';
+import { annotationValue } from '../src/config/sections/kube';
 
 type Json = Record<string, unknown>;
 
@@ -27,6 +28,7 @@ export const JSON_SCHEMA_PATH = 'docs/environment.schema.json';
 const FORMAT_NOTES = new Map<unknown, { note: string; json: Json }>([
   [cidr._zod.def, { note: 'IPv4 or IPv6 CIDR, e.g. `10.0.0.0/8`', json: { pattern: '^[0-9A-Fa-f:.]+/[0-9]{1,3}$' } }],
   [domainName._zod.def, { note: 'fully qualified domain name, e.g. `example.com` (lower-cased)', json: { format: 'hostname' } }],
+  [annotationValue._zod.def, { note: 'text without control characters (newline, tab, NUL, U+0085, U+2028, U+2029)', json: {} }],
 ]);
 
 const NOTE_KEY = 'x-constraint';
@@ -177,13 +179,41 @@ export const CROSS_FIELD_RULES: readonly { readonly field: string; readonly rule
     rule: '`none` and `may` are refused (mail could leave in clear text); `encrypt` only with `relay.allowUnverifiedTls: true`.',
   },
   { field: 'queue.drainDeadlineSeconds', rule: 'at least 10 s below `terminationGracePeriodSeconds`.' },
+  {
+    field: 'scheduling.tolerations',
+    rule: '`value` only with operator `Equal`; `key` unless operator is `Exists`; `tolerationSeconds` only with effect `NoExecute`.',
+  },
+  {
+    field: 'scheduling.affinity',
+    rule: 'every node selector term lists matchExpressions or matchFields; `In`/`NotIn` need values, `Exists`/`DoesNotExist` take none, `Gt`/`Lt` one integer.',
+  },
+  { field: 'pod.labels, pod.annotations', rule: 'no `app.kubernetes.io/*` label (the selector and the chart\'s labels) and no `checksum/config` annotation.' },
+  {
+    field: 'service.loadBalancerSourceRanges',
+    rule: 'required with `service.type: LoadBalancer` and refused otherwise; no `/0`, no host bits, no duplicates, none inside `network.clusterCidrs`, and together never every IPv4 or IPv6 address.',
+  },
+  { field: 'probe.proberUrl', rule: 'an `http` or `https` URL of scheme and host:port only (the Probe adds `/probe`).' },
+  {
+    field: 'probe.proberPodLabels, probe.proberNamespaceLabels',
+    rule: 'with `probe.enabled`, neither is empty (an empty selector admits every pod); a `kubernetes.io/metadata.name` namespace label names the namespace of the `probe.proberUrl` Service.',
+  },
+  { field: 'probe.timeout', rule: 'with `probe.enabled`, one second more than it fits in `probe.interval`.' },
+  { field: 'slo.*.window', rule: 'at least `3d`, the longest alert window.' },
+  {
+    field: 'slo.*.objective',
+    rule: 'a percentage, not a ratio (not 1 or below), that leaves an error budget the fast-burn page can reach (above 93.06 for a 30-day window).',
+  },
 ];
 
 export function renderConfigReference(): string {
   const schema = rawJsonSchema();
   const props = (schema.properties ?? {}) as Record<string, Json>;
   const all = rows(schema, []);
-  const required = all.filter((r) => r.default === '**required**' && r.type !== 'object').map((r) => `\`${r.path}\``);
+  // Required inside an optional object (argocd.automated, scheduling.affinity.nodeAffinity) is required only when that object is given.
+  const optional = all.filter((r) => r.default === 'unset').map((r) => `${r.path}.`);
+  const required = all
+    .filter((r) => r.default === '**required**' && r.type !== 'object' && !optional.some((p) => r.path.startsWith(p)))
+    .map((r) => `\`${r.path}\``);
   const topScalars = all.filter((r) => !r.path.includes('.') && !(props[r.path]?.type === 'object' && props[r.path]?.properties));
   const sections = Object.entries(props).filter(([, s]) => s.type === 'object' && s.properties);
 

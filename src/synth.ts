@@ -5,7 +5,9 @@ import { loadEnvironments } from './config/load';
 import type { EnvironmentConfig } from './config/schema';
 import { EnvironmentChart } from './charts/environment-chart';
 import { writeDist, type EnvironmentManifests } from './output';
+import { argoApplication } from './output/argocd';
 import { chartObjects, lastValidatedObjects } from './policy';
+import { validateArgoApplication } from './policy/argocd';
 
 export interface SynthesizeOptions {
   /** Folder of environment files (`<name>.yaml`). */
@@ -41,10 +43,17 @@ export function validateApp(app: App): void {
   if (failures.length) throw new ValidationError(failures);
 }
 
-/** Renders each environment into plain Kubernetes objects, validated. */
+/** Checks each environment's Argo CD Application (dist/argocd/) against Argo CD's schema; throws ValidationError. */
+export function validateArgoApplications(environments: readonly EnvironmentConfig[]): void {
+  const failures = environments.filter((env) => env.argocd.enabled).flatMap((env) => validateArgoApplication(env.name, argoApplication(env)));
+  if (failures.length) throw new ValidationError(failures);
+}
+
+/** Renders each environment into plain Kubernetes objects (and its Argo CD Application), validated. */
 export function renderEnvironments(environments: readonly EnvironmentConfig[]): EnvironmentManifests[] {
   const { app, charts } = buildApp(environments);
   validateApp(app);
+  validateArgoApplications(environments);
   // Not chart.toJson(): cdk8s re-validates the whole app on every call, which makes synth
   // quadratic in the number of environments. The app was validated once just above and nothing
   // changed since: reuse the objects that validation serialized.

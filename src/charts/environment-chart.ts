@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { PostfixRelay } from '../constructs/postfix-relay';
 import { commonLabels } from '../constructs/labels';
+import { ARGOCD_KEEP_ANNOTATION } from '../constructs/retention';
 import { addPolicyValidations } from '../policy';
 
 export interface EnvironmentChartProps {
@@ -36,6 +37,8 @@ export class EnvironmentChart extends Chart {
     this.namespaceObject = new KubeNamespace(this, 'Namespace', {
       metadata: {
         name: env.namespace,
+        // Deleting the Namespace deletes the queue volumes in it: Argo CD must never do that.
+        annotations: { ...ARGOCD_KEEP_ANNOTATION },
         labels: {
           ...commonLabels(env, 'namespace'),
           ...pss,

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
+import { crossEnvironmentProblems, type LoadedEnvironment } from './cross-environment';
 import { environmentSchema, type EnvironmentConfig } from './schema';
 
 /** One problem in one environment file: the file, the field path, the bad value and what is allowed. */
@@ -276,6 +277,7 @@ export function loadEnvironments(dir: string, cwd = process.cwd()): EnvironmentC
   }
   const problems: ConfigProblem[] = [];
   const envs: EnvironmentConfig[] = [];
+  const loaded: LoadedEnvironment[] = [];
   const names = new Map<string, string>();
   for (const f of files) {
     const full = join(dir, f);
@@ -291,20 +293,15 @@ export function loadEnvironments(dir: string, cwd = process.cwd()): EnvironmentC
       continue;
     }
     try {
-      envs.push(loadEnvironmentFile(full, displayPath(full, cwd)));
+      const env = loadEnvironmentFile(full, displayPath(full, cwd));
+      envs.push(env);
+      loaded.push({ env, file: displayPath(full, cwd), path: full });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems.push(...err.problems);
     }
   }
-  const seen = new Map<string, string>();
-  for (const env of envs) {
-    const other = seen.get(env.namespace);
-    if (other) {
-      problems.push({ file: displayPath(join(dir, `${env.name}.yaml`), cwd), path: 'namespace', value: env.namespace, message: `is already used by environment "${other}"` });
-    }
-    seen.set(env.namespace, env.name);
-  }
+  problems.push(...crossEnvironmentProblems(loaded));
   if (problems.length) throw new ConfigError(problems);
   return envs;
 }

@@ -21,6 +21,16 @@ import {
   storageQuantity,
   webUrl,
 } from './formats';
+import { checkProbe, probeSection } from './sections/probe';
+import { checkSlo, sloSection } from './sections/slo';
+import { EXPORTER_IMAGE, EXPORTER_IMAGE_PROVENANCE, RELAY_IMAGE, RELAY_IMAGE_PROVENANCE } from './images';
+import { checkRelayAuth, relayAuthSchema } from './sections/auth';
+import { checkExtraMainCf, postfixSchema } from './sections/postfix';
+import { checkRewrite, rewriteSchema, stripReceivedHeadersSchema } from './sections/rewrite';
+import { dnsSubdomain } from './sections/kube';
+import { checkPod, podSection } from './sections/pod';
+import { checkScheduling, schedulingSection } from './sections/scheduling';
+import { checkService, serviceSection } from './sections/service';
 import { checkStrings } from './strings';
 
 /**
@@ -31,12 +41,16 @@ import { checkStrings } from './strings';
  */
 
 /**
- * Peak memory (PSS, MiB) of a relay pod's Postfix at full load, from per-process figures measured
- * by the benchmark (docs/PERFORMANCE.md): smtpd 1.23, cleanup 0.68 (one each per client
- * session), smtp 1.97 (one per relay connection), plus about 10 MiB of fixed daemons.
+ * Peak memory (MiB) the kubelet sees for a relay pod's Postfix container in a burst of clients
+ * (its cgroup working set: processes, page cache of the queue and log, kernel memory), fitted to
+ * the pod-limits benchmark (docs/PERFORMANCE.md, "Process limits"; the run that set these coefficients:
+ * 200 sessions against 200m CPU and 256 MiB peaked at 131 MiB with processLimit 30 and 194 MiB with 60 (relayConcurrency 20),
+ * and at 105 MiB with processLimit 30 and relayConcurrency 10). About 2.1 MiB per process-limit
+ * step (an smtpd and a cleanup per session, with their share of the page cache), 2.5 MiB per relay
+ * connection (an smtp and its tlsproxy state), 18 MiB of fixed daemons and the entrypoint.
  */
 export function estimatedPeakMemoryMiB(processLimit: number, relayConcurrency: number): number {
-  return processLimit * (1.23 + 0.68) + Math.min(processLimit, relayConcurrency) * 1.97 + 10;
+  return 18 + processLimit * 2.1 + Math.min(processLimit, relayConcurrency) * 2.5;
 }
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -65,6 +79,12 @@ const image = (repository: string, tag: string) =>
         .enum(['IfNotPresent', 'Always', 'Never'])
         .default('IfNotPresent')
         .describe('Kubernetes imagePullPolicy.'),
+      pullSecrets: z
+        .array(dnsSubdomain)
+        .refine((names) => new Set(names).size === names.length, { message: 'must not list a Secret twice' })
+        .meta({ uniqueItems: true })
+        .default([])
+        .describe('Names of existing image pull Secrets (kubernetes.io/dockerconfigjson) in the namespace, for a private registry or mirror; the pod lists those of both images.'),
     })
     .strict();
 
@@ -84,17 +104,20 @@ const resources = (req: [string, string], lim: [string, string]) =>
     })
     .strict();
 
-const imageSchema = image('juanluisbaptiste/postfix', '1.9.0');
-const exporterImageSchema = image('ghcr.io/hsn723/postfix_exporter', '0.16.1');
+const imageSchema = image(RELAY_IMAGE.repository, RELAY_IMAGE.tag);
+const exporterImageSchema = image(EXPORTER_IMAGE.repository, EXPORTER_IMAGE.tag);
 
-export const environmentSchema = z
+/** The environment's fields, before the rules across fields (the Helm values reuse its parts). */
+export const environmentObject = z
   .object({
     tier: z
       .enum(['development', 'staging', 'production'])
       .default('production')
       .describe('What the environment is for. Production gets the strictest checks; `latest` images are accepted only in development.'),
     namespace: dnsLabel.describe('Namespace that every namespaced object is created in.'),
-    image: imageSchema.prefault({}).describe('The Postfix image. Its entrypoint is replaced: the rendered main.cf and master.cf are what runs.'),
+    image: imageSchema
+      .prefault({})
+      .describe(`The Postfix image. Its entrypoint is replaced: the rendered main.cf and master.cf are what runs. ${RELAY_IMAGE_PROVENANCE}`),
     replicas: z
       .number()
       .int()
@@ -168,7 +191,7 @@ export const environmentSchema = z
     relay: z
       .object({
         host: domainName.default('smtp-relay.gmail.com').describe('The upstream relay (Google Workspace SMTP relay).'),
-        port: port.default(587).describe('Upstream port (587 with STARTTLS).'),
+        port: port.default(587).describe('Upstream port: 587 (or 25) with STARTTLS; 465 is TLS from the first byte (smtp_tls_wrappermode), still verified at relay.tlsSecurityLevel.'),
         tlsSecurityLevel: z
           .enum(['none', 'may', 'encrypt', 'verify', 'secure'])
           .default('secure')
@@ -190,6 +213,7 @@ export const environmentSchema = z
           .boolean()
           .default(true)
           .describe('Reuse TLS connections to the relay (tlsproxy): about 3x the throughput.'),
+        auth: relayAuthSchema.optional().describe('SMTP AUTH to the relay with credentials from an existing Secret (Workspace "Require SMTP Authentication"); unset: IP-based authentication.'),
       })
       .strict()
       .prefault({})
@@ -242,6 +266,8 @@ export const environmentSchema = z
           .strict()
           .prefault({})
           .describe('Per-client rate limits enforced by anvil.'),
+        rewrite: rewriteSchema.prefault({}).describe('Sender rewriting for Workspace\'s "Only registered Apps users" setting (after the allowlist).'),
+        stripReceivedHeaders: stripReceivedHeadersSchema,
       })
       .strict()
       .describe('Mail identity and limits.'),
@@ -254,7 +280,7 @@ export const environmentSchema = z
           .max(200)
           .default(30)
           .describe(
-            'default_process_limit: at most this many smtpd (and cleanup, smtp, tlsproxy) processes, about 1.3 MiB each. Clients beyond it wait in the listen queue instead of growing the pod towards its memory limit.',
+            'default_process_limit: at most this many smtpd (and cleanup, smtp, tlsproxy) processes, about 2.1 MiB of pod memory per step in a burst. Postfix also uses it as the listen backlog: about twice this many concurrent sessions fit a pod, later connections wait for TCP retransmissions (docs/PERFORMANCE.md).',
           ),
         relayConcurrency: z
           .number()
@@ -267,6 +293,7 @@ export const environmentSchema = z
       .strict()
       .prefault({})
       .describe('Postfix process limits: they bound the memory of a pod under a burst of clients (docs/PERFORMANCE.md).'),
+    postfix: postfixSchema.prefault({}).describe('Postfix parameters the schema does not model (checked against Postfix\'s own parameter list).'),
     queue: z
       .object({
         persistence: z
@@ -294,7 +321,7 @@ export const environmentSchema = z
       .object({
         enabled: z.boolean().default(true).describe('Run the postfix_exporter sidecar and its Service.'),
         port: port.default(8080).describe('Port of the exporter and of the postfix-relay-metrics Service.'),
-        image: exporterImageSchema.prefault({}).describe('The postfix_exporter image (Hsn723 fork).'),
+        image: exporterImageSchema.prefault({}).describe(`The postfix_exporter image (Hsn723 fork). ${EXPORTER_IMAGE_PROVENANCE}`),
         resources: resources(['10m', '32Mi'], ['100m', '64Mi']).prefault({}).describe('Resources of the exporter sidecar.'),
         logSizeLimit: memoryQuantity.default('64Mi').describe('Size limit of the shared log volume (Postfix log file read by the exporter).'),
         logRotateBytes: z
@@ -312,7 +339,7 @@ export const environmentSchema = z
         enabled: z.boolean().default(true).describe('Create a ServiceMonitor (needs the prometheus-operator CRDs).'),
         interval: duration.default('30s').describe('Scrape interval.'),
         scrapeTimeout: duration.default('10s').describe('Scrape timeout; at most serviceMonitor.interval (Prometheus refuses a longer one).'),
-        labels: labels.default({}).describe('Extra labels on the ServiceMonitor and PrometheusRule (e.g. release: kube-prometheus-stack).'),
+        labels: labels.default({}).describe('Extra labels on the ServiceMonitor, the Probe and the PrometheusRule (e.g. release: kube-prometheus-stack).'),
       })
       .strict()
       .prefault({})
@@ -340,6 +367,8 @@ export const environmentSchema = z
       .strict()
       .prefault({})
       .describe('Grafana dashboard.'),
+    probe: probeSection.prefault({}).describe('Client-side SMTP probe through a blackbox exporter (prometheus-operator Probe).'),
+    slo: sloSection.prefault({}).describe('Service level objectives, their recording rules and burn-rate alerts (docs/SLO.md).'),
     autoscaling: z
       .object({
         enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (the workload then has no replicas field).'),
@@ -383,14 +412,29 @@ export const environmentSchema = z
       .strict()
       .prefault({})
       .describe('Topology spread constraint.'),
+    scheduling: schedulingSection,
+    pod: podSection,
+    service: serviceSection,
     argocd: z
       .object({
         enabled: z.boolean().default(true).describe('Write an Argo CD Application for this environment to dist/argocd/.'),
         namespace: dnsLabel.default('argocd').describe('Namespace Argo CD runs in.'),
         project: z.string().min(1).default('default').describe('Argo CD project.'),
-        repoURL: z.string().min(1).default('https://github.com/bionicaisolutions/email-server-gitops.git').describe('GitOps repository that CI publishes dist/ to.'),
-        path: z.string().min(1).optional().describe('Folder in the GitOps repository; defaults to the environment name.'),
-        targetRevision: z.string().min(1).default('main').describe('Branch, tag or commit Argo CD follows.'),
+        repoURL: z.string().min(1).default('https://github.com/bionicaisolutions/email-server-gitops.git').describe('GitOps repository that `npm run gitops-publish` writes to (its `--repo`).'),
+        path: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Folder of this environment in the GitOps repository. Leave it out: it is the environment name, the folder `npm run gitops-publish` writes; any other value is refused.'),
+        layout: z
+          .enum(['folders', 'branches'])
+          .default('folders')
+          .describe('GitOps repository layout (`npm run gitops-publish --layout`): `folders` puts every environment in its own folder of one branch; `branches` gives each environment its own branch `env/<name>`.'),
+        targetRevision: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Branch Argo CD follows. Unset: `main` with the folders layout (set it to the `--branch` you publish to), `env/<name>` with the branches layout.'),
         destinationServer: webUrl({ schemes: ['https'], example: 'https://kubernetes.default.svc' })
           .default('https://kubernetes.default.svc').describe('Cluster API server: an https:// URL.'),
         automated: z
@@ -406,10 +450,14 @@ export const environmentSchema = z
       .prefault({})
       .describe('Argo CD Application.'),
   })
-  .strict()
+  .strict();
+
+export const environmentSchema = environmentObject
   .superRefine((env, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     checkStrings(env, issue);
+    checkProbe(env, issue);
+    checkSlo(env, issue);
     // zod runs this refinement even when a field failed its own format check (the object's shape
     // is intact): compare only values that passed, so a bad field gets its own message, not a crash.
     const isCpu = (q: string) => cpuQuantity.safeParse(q).success;
@@ -470,9 +518,9 @@ export const environmentSchema = z
       issue(['tuning', 'relayConcurrency'], `${env.tuning.relayConcurrency} is above tuning.processLimit (${env.tuning.processLimit}), which caps the smtp processes too`);
     }
 
-    if (env.relay.port === 465) {
-      issue(['relay', 'port'], '465 is implicit TLS (SMTPS); this relay speaks STARTTLS: use 587 (the Gmail relay) or 25');
-    }
+    checkRelayAuth(env, issue);
+    checkRewrite(env, issue);
+    checkExtraMainCf(env, issue);
 
     const pdb = env.podDisruptionBudget;
     const minScale = hpa.enabled ? hpa.minReplicas : env.replicas;
@@ -537,6 +585,10 @@ export const environmentSchema = z
     } else if (env.relay.tlsSecurityLevel === 'encrypt' && !env.relay.allowUnverifiedTls) {
       issue(['relay', 'tlsSecurityLevel'], '"encrypt" does not authenticate the relay: use "secure", or set relay.allowUnverifiedTls: true to accept the risk');
     }
+
+    checkScheduling(env, issue);
+    checkPod(env, issue);
+    checkService(env, issue);
 
     if (env.queue.drainDeadlineSeconds + 10 > env.terminationGracePeriodSeconds) {
       issue(

@@ -10,15 +10,16 @@
  *   YAML reader also at NEL, LS and PS), so the value a policy checked would not be the value
  *   that runs. Keys of maps (labels) are checked the same way.
  * - `$` is refused everywhere too: Postfix expands `$name` and `${name}` in main.cf, so
- *   `/etc/ssl/$mydomain.pem` would not be the file it says. No field is meant to hold a Postfix
- *   parameter reference today; one that is would declare it (POSTFIX_REFERENCE_FIELDS).
+ *   `/etc/ssl/$mydomain.pem` would not be the file it says. Only the values of
+ *   postfix.extraMainCf (raw main.cf values, where $name is Postfix syntax) may hold references:
+ *   fields that may are declared in POSTFIX_REFERENCE_FIELDS (`*`: any key or index).
  */
 
 /** Characters no configuration string may contain (Unicode general categories Cc, Cf, Zl, Zp). */
 const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /** Dotted field paths (`*` for any map key or list index) whose values may use `$name` references. */
-export const POSTFIX_REFERENCE_FIELDS: ReadonlySet<string> = new Set<string>();
+export const POSTFIX_REFERENCE_FIELDS: ReadonlySet<string> = new Set<string>(['postfix.extraMainCf.*']);
 
 const NAMES: Record<number, string> = {
   0x00: 'NUL',
@@ -64,7 +65,8 @@ export function stringProblem(value: string, allowPostfixReferences = false): st
 export function checkStrings(value: unknown, issue: (path: (string | number)[], message: string) => void, path: (string | number)[] = []): void {
   if (typeof value === 'string') {
     const pattern = path.map((p) => (typeof p === 'number' ? '*' : p)).join('.');
-    const problem = stringProblem(value, POSTFIX_REFERENCE_FIELDS.has(pattern));
+    const anyKey = [...path.slice(0, -1).map((p) => (typeof p === 'number' ? '*' : p)), '*'].join('.');
+    const problem = stringProblem(value, POSTFIX_REFERENCE_FIELDS.has(pattern) || POSTFIX_REFERENCE_FIELDS.has(anyKey));
     if (problem) issue(path, problem);
   } else if (Array.isArray(value)) {
     value.forEach((item, i) => checkStrings(item, issue, [...path, i]));

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { IntOrString, KubeNetworkPolicy, type NetworkPolicyEgressRule, type NetworkPolicyIngressRule } from 'cdk8s-plus-28/lib/imports/k8s';
 import type { EnvironmentConfig } from '../config/schema';
 import { cidrContains } from '../config/formats';
+import { loadBalancerRanges } from '../config/sections/service';
 import { SMTP_PORT } from '../postfix/layout';
 import { commonLabels, RELAY_NAME } from './labels';
 
@@ -12,8 +13,8 @@ export interface RelayNetworkPolicyProps {
 
 /**
  * Default deny in both directions for the relay pods, then: SMTP in from namespaces carrying
- * the access label; metrics in from the monitoring namespace; out only to DNS and to the
- * relay port outside the cluster.
+ * the access label, and from the blackbox exporter pods when the probe is on; metrics in from
+ * the monitoring namespace; out only to DNS and to the relay port outside the cluster.
  */
 export class RelayNetworkPolicy extends Construct {
   public readonly resource: KubeNetworkPolicy;
@@ -29,6 +30,25 @@ export class RelayNetworkPolicy extends Construct {
         ports: [tcp(SMTP_PORT)],
       },
     ];
+    if (env.probe.enabled) {
+      // The client-side probe: the blackbox exporter pods alone (namespace AND pod labels in one peer).
+      ingress.push({
+        from: [{ namespaceSelector: { matchLabels: env.probe.proberNamespaceLabels }, podSelector: { matchLabels: env.probe.proberPodLabels } }],
+        ports: [tcp(SMTP_PORT)],
+      });
+    }
+    const lbRanges = loadBalancerRanges(env);
+    if (lbRanges.length) {
+      // Clients outside the cluster through the LoadBalancer: their networks, on the SMTP port
+      // only. A cluster network inside a range stays closed (the access label decides for pods).
+      ingress.push({
+        from: lbRanges.map((cidr) => {
+          const except = env.network.clusterCidrs.filter((c) => c !== cidr && cidrContains(cidr, c));
+          return { ipBlock: except.length ? { cidr, except } : { cidr } };
+        }),
+        ports: [tcp(SMTP_PORT)],
+      });
+    }
     if (env.metrics.enabled) {
       ingress.push({
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': env.network.monitoringNamespace } } }],

@@ -1,8 +1,10 @@
 import type * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { IntOrString, Quantity } from 'cdk8s-plus-28/lib/imports/k8s';
 import type { EnvironmentConfig } from '../config/schema';
+import { CONFIG_CHECKSUM_ANNOTATION } from '../config/sections/pod';
 import { POSTFIX_CAPABILITIES } from '../postfix/capabilities';
 import { MONITOR_GID } from '../postfix/entrypoint';
+import { relayAuthVolumes } from './relay-auth-volumes';
 import { DRAIN_PATH, ENTRYPOINT_PATH, EXPORTER_CONTAINER, EXPORTER_UID, PATHS, POSTFIX_CONTAINER, SHOWQ_SOCKET, SMTP_PORT } from '../postfix/layout';
 
 /** Named ports: Services and the ServiceMonitor refer to these names, never to numbers. */
@@ -75,6 +77,7 @@ function postfixContainer(env: EnvironmentConfig): k8s.Container {
       { name: VOLUMES.data, mountPath: PATHS.dataDir },
       { name: VOLUMES.log, mountPath: PATHS.logDir },
       { name: VOLUMES.tmp, mountPath: PATHS.tmpDir },
+      ...relayAuthVolumes(env).mounts,
     ],
   };
 }
@@ -118,6 +121,23 @@ function exporterContainer(env: EnvironmentConfig): k8s.Container {
   };
 }
 
+/** The pull Secrets of the pod: those of the Postfix image, then those of the exporter's, each once. */
+export function imagePullSecrets(env: EnvironmentConfig): k8s.LocalObjectReference[] | undefined {
+  const names = [...env.image.pullSecrets, ...(env.metrics.enabled ? env.metrics.image.pullSecrets : [])];
+  return names.length ? [...new Set(names)].map((name) => ({ name })) : undefined;
+}
+
+/** Node selection, tolerations, node affinity and priority; unset fields stay out of the manifest. */
+function scheduling(env: EnvironmentConfig): Pick<k8s.PodSpec, 'nodeSelector' | 'tolerations' | 'affinity' | 'priorityClassName'> {
+  const s = env.scheduling;
+  return {
+    nodeSelector: Object.keys(s.nodeSelector).length ? s.nodeSelector : undefined,
+    tolerations: s.tolerations.length ? s.tolerations : undefined,
+    affinity: s.affinity.nodeAffinity ? { nodeAffinity: s.affinity.nodeAffinity } : undefined,
+    priorityClassName: s.priorityClassName,
+  };
+}
+
 /** The relay's pod template, shared by the Deployment and the StatefulSet. */
 export function relayPodTemplate(props: RelayPodProps): k8s.PodTemplateSpec {
   const env = props.config;
@@ -126,6 +146,7 @@ export function relayPodTemplate(props: RelayPodProps): k8s.PodTemplateSpec {
     { name: VOLUMES.data, emptyDir: { sizeLimit: Quantity.fromString('64Mi') } },
     { name: VOLUMES.log, emptyDir: { sizeLimit: Quantity.fromString(env.metrics.logSizeLimit) } },
     { name: VOLUMES.tmp, emptyDir: { medium: 'Memory', sizeLimit: Quantity.fromString('16Mi') } },
+    ...relayAuthVolumes(env).volumes,
   ];
   if (!env.queue.persistence.enabled) {
     volumes.splice(1, 0, { name: VOLUMES.queue, emptyDir: { sizeLimit: Quantity.fromString(env.queue.persistence.size) } });
@@ -133,10 +154,13 @@ export function relayPodTemplate(props: RelayPodProps): k8s.PodTemplateSpec {
   const spread = env.topologySpread;
   return {
     metadata: {
-      labels: props.labels,
-      annotations: { 'checksum/config': props.configChecksum },
+      // The chart's labels win over pod.labels (the schema refuses app.kubernetes.io/* there).
+      labels: { ...env.pod.labels, ...props.labels },
+      annotations: { ...env.pod.annotations, [CONFIG_CHECKSUM_ANNOTATION]: props.configChecksum },
     },
     spec: {
+      ...scheduling(env),
+      imagePullSecrets: imagePullSecrets(env),
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: env.terminationGracePeriodSeconds,

@@ -31,9 +31,23 @@ export class RelayServices extends Construct {
     const env = props.config;
     const smtpPort = { name: PORT_NAMES.smtp, port: SMTP_PORT, targetPort: IntOrString.fromString(PORT_NAMES.smtp), protocol: 'TCP' };
 
+    const svc = env.service;
+    const annotations = Object.keys(svc.annotations).length ? svc.annotations : undefined;
     this.smtp = new KubeService(this, 'Smtp', {
-      metadata: { name: RELAY_NAME, namespace: env.namespace, labels: commonLabels(env, 'relay') },
-      spec: { type: 'ClusterIP', selector: props.selector, ports: [smtpPort], sessionAffinity: 'None' },
+      metadata: { name: RELAY_NAME, namespace: env.namespace, labels: commonLabels(env, 'relay'), annotations },
+      spec:
+        svc.type === 'LoadBalancer'
+          ? {
+              type: 'LoadBalancer',
+              selector: props.selector,
+              ports: [smtpPort],
+              sessionAffinity: 'None',
+              loadBalancerSourceRanges: [...svc.loadBalancerSourceRanges],
+              // Local keeps the client's own address (no SNAT to a node's): Postfix' mynetworks
+              // and the NetworkPolicy decide on it. Only nodes running a relay pod take traffic.
+              externalTrafficPolicy: 'Local',
+            }
+          : { type: 'ClusterIP', selector: props.selector, ports: [smtpPort], sessionAffinity: 'None' },
     });
 
     this.headless = new KubeService(this, 'Headless', {

@@ -3,6 +3,7 @@ import { IntOrString, KubeDeployment, KubeStatefulSet, Quantity } from 'cdk8s-pl
 import type { EnvironmentConfig } from '../config/schema';
 import { RELAY_NAME } from './labels';
 import { relayPodTemplate, VOLUMES } from './relay-pod';
+import { ARGOCD_KEEP_ANNOTATION } from './retention';
 
 export interface RelayWorkloadProps {
   readonly config: EnvironmentConfig;
@@ -57,7 +58,8 @@ export class RelayWorkload extends Construct {
           template,
           volumeClaimTemplates: [
             {
-              metadata: { name: VOLUMES.queue, labels: props.selector },
+              // The claims hold undelivered mail: Argo CD must neither prune nor delete them (retention.ts).
+              metadata: { name: VOLUMES.queue, labels: props.selector, annotations: { ...ARGOCD_KEEP_ANNOTATION } },
               spec: {
                 accessModes: ['ReadWriteOnce'],
                 storageClassName: p.storageClassName,

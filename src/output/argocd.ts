@@ -1,11 +1,12 @@
 import type { EnvironmentConfig } from '../config/schema';
-import { applicationName, PRODUCT } from './layout';
+import { applicationName, DEFAULT_BRANCH, environmentBranch, PRODUCT } from './layout';
 
 /**
  * The Argo CD Application that syncs one environment's folder of the GitOps repository
- * (CI publishes dist/ there) into the environment's namespace. Argo CD finds the
- * Kustomization file in that folder and builds it with Kustomize: the same objects as the
- * plain files.
+ * (`npm run gitops-publish` writes dist/<env>/ there) into the environment's namespace. Argo CD
+ * finds the Kustomization file in that folder and builds it with Kustomize: the same objects as
+ * the plain files. The folder is always the environment's own (src/config/cross-environment.ts
+ * refuses any other); the branch follows the publish layout.
  */
 export function argoApplication(env: EnvironmentConfig): Record<string, unknown> {
   const { argocd } = env;
@@ -22,7 +23,7 @@ export function argoApplication(env: EnvironmentConfig): Record<string, unknown>
       source: {
         repoURL: argocd.repoURL,
         path: argocd.path ?? env.name,
-        targetRevision: argocd.targetRevision,
+        targetRevision: applicationRevision(env),
       },
       destination: {
         server: argocd.destinationServer,
@@ -34,4 +35,9 @@ export function argoApplication(env: EnvironmentConfig): Record<string, unknown>
       },
     },
   };
+}
+
+/** The branch an environment's Application follows: the configured one, else the layout's. */
+export function applicationRevision(env: EnvironmentConfig): string {
+  return env.argocd.targetRevision ?? (env.argocd.layout === 'branches' ? environmentBranch(env.name) : DEFAULT_BRANCH);
 }

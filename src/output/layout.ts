@@ -13,7 +13,12 @@ export const KUSTOMIZATION_FILE = 'Kustomization';
 /** dist/helm/<chart>/: one Helm chart per environment. */
 export const HELM_DIR = 'helm';
 
-/** dist/argocd/: one Argo CD Application per environment. */
+/**
+ * dist/argocd/<env>/: the Argo CD Application of one environment, in a folder of its own. There
+ * is no aggregate: each Application is installed into the Argo CD of the cluster that runs its
+ * environment (`kubectl apply -f dist/argocd/<env>/`); dist/argocd/ itself holds no file to
+ * apply, rather than one that installs every environment into one cluster.
+ */
 export const ARGOCD_DIR = 'argocd';
 
 /** Folder names in dist/ that environments cannot take. */
@@ -24,3 +29,15 @@ export const PRODUCT = 'email-server';
 
 export const chartName = (envName: string): string => `${PRODUCT}-${envName}`;
 export const applicationName = (envName: string): string => `${PRODUCT}-${envName}`;
+
+/** The folder of an environment's Argo CD Application in dist/. */
+export const applicationDir = (envName: string): string => `${ARGOCD_DIR}/${envName}`;
+
+/** The branch `npm run gitops-publish` writes to by default, and Applications follow (folders layout). */
+export const DEFAULT_BRANCH = 'main';
+
+/** The branch of one environment in the rendered-branches layout (`gitops-publish --layout branches`). */
+export const environmentBranch = (envName: string): string => `env/${envName}`;
+
+/** Argo CD Application names start with it (and end with the environment name). */
+export const APPLICATION_PREFIX = `${PRODUCT}-`;

@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
-import { cidrContains, isCidr } from '../config/formats';
+import { cidrContains, familiesCoveredWhole, isCidr } from '../config/formats';
+import { loadBalancerRanges } from '../config/sections/service';
 import { CONFIG_FILES } from '../postfix/layout';
 import { parseMainCf, expand } from './main-cf';
 import { arr, at, configMapFile, kindOf, namespaceOf, podTemplates, sameNamespace, selectorMatches, str, subjectOf } from './objects';
-import type { Finding, PolicyRule } from './types';
+import type { Finding, PolicyContext, PolicyRule } from './types';
 
 export const POSTFIX_CONFIGMAP = 'postfix-config';
 
@@ -41,15 +42,29 @@ export function toCidr(entry: string): string | undefined {
   return isCidr(cidr) ? cidr : undefined;
 }
 
-function widerThan(cluster: readonly string[], cidr: string): string | undefined {
+/**
+ * Why a client network is too wide, if it is: it must lie inside the cluster networks or inside
+ * one of the LoadBalancer's client ranges (service.loadBalancerSourceRanges, LoadBalancer only).
+ */
+function widerThan(env: PolicyContext['env'], cidr: string): string | undefined {
   if (/\/0$/.test(cidr)) return 'must never be a /0 network (an open relay)';
-  if (!cluster.some((c) => cidrContains(c, cidr))) return `must lie inside network.clusterCidrs (${cluster.join(', ')})`;
+  const cluster = env.network.clusterCidrs;
+  const lb = loadBalancerRanges(env);
+  if (!cluster.some((c) => cidrContains(c, cidr)) && !lb.some((r) => cidrContains(r, cidr))) {
+    return `must lie inside network.clusterCidrs (${cluster.join(', ')})${lb.length ? ` or service.loadBalancerSourceRanges (${lb.join(', ')})` : ''}`;
+  }
   return undefined;
+}
+
+/** Networks that add up to a whole address space (a /0 alone has its own message). */
+function coversWhole(cidrs: readonly string[]): string | undefined {
+  const families = familiesCoveredWhole(cidrs.filter((c) => !/\/0$/.test(c)));
+  return families.length ? `must not together cover every IPv${families.join(' and IPv')} address (an open relay)` : undefined;
 }
 
 export const ingressSources: PolicyRule = {
   id: 'network.ingress-sources',
-  doc: 'Every NetworkPolicy ingress rule names its sources; an ipBlock lies inside network.clusterCidrs and is never /0.',
+  doc: 'Every NetworkPolicy ingress rule names its sources; an ipBlock lies inside network.clusterCidrs or service.loadBalancerSourceRanges, is never /0, and the ipBlocks together never cover a whole address space.',
   check: ({ env, objects }) => {
     const out: Finding[] = [];
     for (const np of policies(objects)) {
@@ -61,10 +76,13 @@ export const ingressSources: PolicyRule = {
         from.forEach((peer, j) => {
           const cidr = str(at(peer, 'ipBlock', 'cidr'));
           if (cidr === undefined) return;
-          const problem = toCidr(cidr) ? widerThan(env.network.clusterCidrs, toCidr(cidr)!) : 'must be a CIDR';
+          const problem = toCidr(cidr) ? widerThan(env, toCidr(cidr)!) : 'must be a CIDR';
           if (problem) out.push({ subject: subjectOf(np), path: `spec.ingress[${i}].from[${j}].ipBlock.cidr`, problem, value: cidr });
         });
       });
+      const blocks = arr(at(np, 'spec', 'ingress')).flatMap((rule) => arr(at(rule, 'from')).map((peer) => str(at(peer, 'ipBlock', 'cidr')))).filter((c): c is string => !!c && isCidr(c));
+      const whole = coversWhole(blocks);
+      if (whole) out.push({ subject: subjectOf(np), path: 'spec.ingress[*].from[*].ipBlock.cidr', problem: whole, value: blocks });
     }
     return out;
   },
@@ -72,13 +90,12 @@ export const ingressSources: PolicyRule = {
 
 export const mynetworksWithinCluster: PolicyRule = {
   id: 'network.mynetworks-within-cluster',
-  doc: 'Postfix mynetworks (the environment value and the rendered main.cf) lists only literal networks inside network.clusterCidrs (loopback aside), never 0.0.0.0/0.',
+  doc: 'Postfix mynetworks (environment and rendered main.cf) lists only literal networks inside network.clusterCidrs or service.loadBalancerSourceRanges (loopback aside), never /0, never together a whole address space.',
   check: ({ env, objects }) => {
     const out: Finding[] = [];
-    const cluster = env.network.clusterCidrs;
     env.network.mynetworks.forEach((net, i) => {
       const cidr = toCidr(net);
-      const problem = cidr ? widerThan(cluster, cidr) : 'must be a CIDR';
+      const problem = cidr ? widerThan(env, cidr) : 'must be a CIDR';
       if (problem) out.push({ subject: `environment/${env.name}`, path: `network.mynetworks[${i}]`, problem, value: net });
     });
     const { object, text } = configMapFile(objects, POSTFIX_CONFIGMAP, CONFIG_FILES.mainCf);
@@ -94,6 +111,7 @@ export const mynetworksWithinCluster: PolicyRule = {
       out.push({ subject, path, problem: 'must be set explicitly (the client networks allowed to relay)', value: undefined });
       return out;
     }
+    const trusted: string[] = [];
     for (const entry of expand(raw, params).split(/[\s,]+/).filter(Boolean)) {
       if (entry.startsWith('!')) continue;
       const cidr = toCidr(entry);
@@ -101,10 +119,13 @@ export const mynetworksWithinCluster: PolicyRule = {
         out.push({ subject, path, problem: 'must list literal networks (lookup tables and files cannot be checked)', value: entry });
         continue;
       }
+      trusted.push(cidr);
       if (LOOPBACK.some((l) => cidrContains(l, cidr))) continue;
-      const problem = widerThan(cluster, cidr);
+      const problem = widerThan(env, cidr);
       if (problem) out.push({ subject, path, problem, value: entry });
     }
+    const whole = coversWhole(trusted);
+    if (whole) out.push({ subject, path, problem: whole, value: raw });
     return out;
   },
 };

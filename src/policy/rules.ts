@@ -1,6 +1,7 @@
 import { hpaAbovePdb, noReplicasWithHpa, pdbAllowsDisruption } from './availability';
 import { imagesPinned } from './images';
 import { namespaced, stableSelectors } from './meta';
+import { loadBalancerExposure } from './exposure';
 import { defaultDeny, ingressSources, mynetworksWithinCluster } from './network';
 import { containersRestricted, namespaceLabels, podBaseline, postfixCapabilities } from './pod-security';
 import { hpaTarget, networkPolicySelector, pdbSelector, serviceMonitorSelector, serviceSelector, serviceTargetPort, workloadSelector } from './references';
@@ -33,6 +34,7 @@ export const POLICY_RULES: readonly PolicyRule[] = [
   defaultDeny,
   ingressSources,
   mynetworksWithinCluster,
+  loadBalancerExposure,
   relayTls,
 ];
 

@@ -12,7 +12,7 @@ import { formatFinding, type Finding, type KubeObject } from './types';
 interface Validatable {
   validate(): void;
 }
-type ModelClass = new (data: unknown) => Validatable;
+export type ModelClass = new (data: unknown) => Validatable;
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const LOADERS: Record<string, () => ModelClass> = {
@@ -31,6 +31,7 @@ const LOADERS: Record<string, () => ModelClass> = {
     require('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor').ServiceMonitor,
   'monitoring.coreos.com/v1 PrometheusRule': () =>
     require('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule').PrometheusRule,
+  'monitoring.coreos.com/v1 Probe': () => require('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Probe').Probe,
 };
 
 /** `apiVersion kind` pairs that have a schema here. */
@@ -109,6 +110,11 @@ export function schemaFindings(object: KubeObject): Finding[] {
   if (!Model) {
     return [{ subject, path: 'apiVersion, kind', problem: `must be a kind this project can validate (${SCHEMA_KINDS.join(', ')})`, value: key }];
   }
+  return modelFindings(Model, subject, object);
+}
+
+/** Findings of one object against one model (a kubernetes-models class). */
+export function modelFindings(Model: ModelClass, subject: string, object: KubeObject): Finding[] {
   try {
     new Model(object).validate();
     return [];

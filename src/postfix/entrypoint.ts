@@ -1,6 +1,7 @@
 import type { EnvironmentConfig } from '../config/schema';
 import { DRAIN_REFUSE_TABLE } from './drain';
 import { ENTRYPOINT_PATH, EXPORTER_UID } from './layout';
+import { saslEntrypointFunctions, saslEntrypointStart, saslEntrypointWatch } from './sasl';
 
 /**
  * Group that may read the Postfix log file and reach the showq socket: the exporter sidecar
@@ -36,7 +37,9 @@ export function renderEntrypoint(env: EnvironmentConfig): string {
 #   4. runs the master in the foreground; SIGTERM becomes \`postfix stop\`, and the script exits
 #      when the master does, so Kubernetes restarts a crashed relay;
 #   5. lets the exporter (uid ${EXPORTER_UID}, gid ${MONITOR_GID}) read the log and reach showq;
-#   6. rotates the log file at ${env.metrics.logRotateBytes} bytes, keeping one old file.
+#   6. rotates the log file at ${env.metrics.logRotateBytes} bytes, keeping one old file${env.relay.auth ? `;
+#   7. relay.auth: builds the SASL table from the mounted Secret (1b), and rebuilds it, reloads
+#      Postfix and retries deferred mail when the kubelet updates that Secret` : ''}.
 set -u
 # Keep the image's PATH first (BusyBox applets on Alpine); make sure the sbin directories are in it.
 PATH=$PATH:/usr/sbin:/usr/bin:/sbin:/bin
@@ -77,7 +80,7 @@ on_term() {
   postfix -c "$config_dir" stop || say "postfix stop failed"
 }
 trap on_term TERM INT
-
+${saslEntrypointFunctions(env)}
 config_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd) || die "cannot find the directory of $0"
 # A ConfigMap volume holds each key as a symlink into ..data/, and \`postfix check\` warns about
 # every such link ("symlink leaves directory"): run Postfix on ..data itself, the same files.
@@ -114,7 +117,7 @@ log_file=$(param maillog_file) || exit 1
 mail_owner=$(param mail_owner) || exit 1
 setgid_group=$(param setgid_group) || exit 1
 log_dir=$(dirname -- "$log_file")
-
+${saslEntrypointStart(env)}
 # 1. Fresh emptyDirs are root-owned and world-writable; Postfix refuses group/other-writable
 # queue directories. \`postfix check\` below creates the queue subdirectories with their owners.
 mkdir -p "$queue_dir" "$data_dir" "$log_dir" || die "cannot create $queue_dir, $data_dir or $log_dir"
@@ -169,7 +172,7 @@ if [ -S "$queue_dir/public/showq" ]; then
   fi
 fi
 
-# 6. Rotation: rename, recreate with the monitor group, and reload so postlogd reopens the file.
+# 6. Rotation${env.relay.auth ? ' (and 7, the watch on the relay credentials)' : ''}: rename, recreate with the monitor group, and reload so postlogd reopens the file.
 (
   sleep_pid=''
   # shellcheck disable=SC2317 # called by the trap
@@ -181,7 +184,7 @@ fi
   while :; do
     sleep "$rotate_check_seconds" &
     sleep_pid=$!
-    wait "$sleep_pid"
+    wait "$sleep_pid"${saslEntrypointWatch(env)}
     size=$(wc -c <"$log_file" 2>/dev/null) || continue
     if [ "$size" -ge "$rotate_bytes" ]; then
       mv -f "$log_file" "$log_file.1" &&

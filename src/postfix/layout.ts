@@ -26,7 +26,15 @@ export const PATHS = {
   logFile: '/var/log/postfix/postfix.log',
   /** Scratch space for the scripts under a read-only root filesystem. */
   tmpDir: '/tmp',
+  /** relay.auth: the Secret volume (read-only, root only), its keys mounted as AUTH_FILES. */
+  authDir: '/etc/postfix-relay-auth',
+  /** relay.auth: memory-backed volume where the entrypoint writes the SASL table (mode 0600). */
+  saslDir: '/run/postfix-relay-sasl',
+  saslTable: '/run/postfix-relay-sasl/passwd',
 } as const;
+
+/** relay.auth: the file names the Secret's two keys are mounted as (volume items). */
+export const AUTH_FILES = { username: 'username', password: 'password' } as const;
 
 /** Keys of the `postfix-config` ConfigMap. */
 export const CONFIG_FILES = {

@@ -1,6 +1,10 @@
 import type { EnvironmentConfig } from '../config/schema';
+import { loadBalancerRanges } from '../config/sections/service';
 import { DRAIN_REFUSE_RESTRICTION } from './drain';
 import { PATHS } from './layout';
+import { extraValue } from '../config/sections/postfix';
+import { rewriteEntries } from './rewrite';
+import { saslEntries } from './sasl';
 
 /**
  * main.cf as an ordered list of entries rather than one template string: unit tests assert on
@@ -42,7 +46,7 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
     // Network
     ['inet_interfaces', 'all'],
     ['inet_protocols', relay.ipVersion, 'Google authenticates the registered egress IPv4 addresses.'],
-    ['mynetworks', env.network.mynetworks.map(postfixCidr).join(', '), 'Clients allowed to relay: the cluster networks, never 0.0.0.0/0.'],
+    relayClientNetworks(env),
 
     // Paths (emptyDirs or a PVC in the pod)
     ['queue_directory', PATHS.queueDir],
@@ -67,6 +71,10 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       relay.connectionReuse ? 'yes' : 'no',
       'Reuse TLS connections to the relay through tlsproxy: about 3x the throughput.',
     ],
+    ...(relay.port === IMPLICIT_TLS_PORT
+      ? [['smtp_tls_wrappermode', 'yes', 'relay.port 465: TLS from the first byte (SMTPS), no STARTTLS; the certificate is still verified at the level above.'] as const]
+      : []),
+    ...saslEntries(env),
 
     // Who may send what
     ['smtpd_peername_lookup', 'no', 'Pod IPs have no useful reverse DNS; a lookup per connection only delays the greeting when cluster DNS is slow.'],
@@ -90,6 +98,7 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       '',
       'The default lets sub.example.com pass an example.com entry of the sender allowlist.',
     ],
+    ...rewriteEntries(env),
 
     // Limits
     ['message_size_limit', String(mail.messageSizeLimitBytes), 'The Gmail relay refuses about 25 MB and above.'],
@@ -101,6 +110,15 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       'Bounds memory under a burst of clients (about 1.3 MiB a process): further clients wait in the listen queue.',
     ],
     ['default_destination_concurrency_limit', String(env.tuning.relayConcurrency), 'Parallel TLS connections to the relay (all mail goes to one destination).'],
+    ...(relay.connectionReuse
+      ? [
+          [
+            'smtp_connection_cache_destinations',
+            relay.host,
+            'Keep relay connections open between deliveries even without a backlog: else light traffic pays a TLS handshake per message (docs/PERFORMANCE.md). Matched on the host name.',
+          ] as const,
+        ]
+      : []),
     ['anvil_rate_time_unit', '60s'],
     ['smtpd_client_connection_rate_limit', String(limits.connectionsPerMinute), '0 = unlimited.'],
     ['smtpd_client_message_rate_limit', String(limits.messagesPerMinute)],
@@ -129,8 +147,16 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       "Gmail's 550 5.7.0 (an egress IP not registered) and 5.4.5 (a sender's daily limit) are problems on our side: as 450 the mail waits in the queue and the alerts fire, instead of bouncing.",
     ]);
   }
+  // Last: the escape hatch never precedes (or duplicates) a rendered parameter.
+  const extra = Object.entries(env.postfix.extraMainCf);
+  extra.forEach(([name, value], i) => {
+    entries.push([name, extraValue(value), i === 0 ? `postfix.extraMainCf (${extra.length}): parameters the schema does not model, checked against Postfix's parameter list and the relay's guarded ones.` : undefined]);
+  });
   return entries;
 }
+
+/** The port on which relays speak TLS from the first byte (RFC 8314 submissions). */
+export const IMPLICIT_TLS_PORT = 465;
 
 /** Inline regexp table (Postfix 3.7+) that turns 5xx 5.7.0 / 5.4.5 replies into 450 4.7.0 / 4.4.5. */
 // `$$` is a literal `$` in main.cf (a single `$` starts a parameter expansion).
@@ -180,6 +206,20 @@ function senderRestrictions(domains: readonly string[]): string {
     `check_sender_access inline:{{<>=REJECT 5.7.1 The null sender is not accepted by this relay}, ${allowed}}`,
     `check_sender_access static:{REJECT 5.7.1 Sender domain not allowed by this relay (allowed: ${domains.join(' ')})}`,
   ].join(', ');
+}
+
+/**
+ * mynetworks: the cluster's client networks, plus the LoadBalancer's client ranges when the
+ * Service is one (the same ranges the Service and the NetworkPolicy admit, nothing wider).
+ */
+function relayClientNetworks(env: EnvironmentConfig): MainCfEntry {
+  const lb = loadBalancerRanges(env).filter((r) => !env.network.mynetworks.includes(r));
+  if (!lb.length) return ['mynetworks', env.network.mynetworks.map(postfixCidr).join(', '), 'Clients allowed to relay: the cluster networks, never 0.0.0.0/0.'];
+  return [
+    'mynetworks',
+    [...env.network.mynetworks, ...lb].map(postfixCidr).join(', '),
+    'Clients allowed to relay: the cluster networks, then the clients outside the cluster that the LoadBalancer admits (service.loadBalancerSourceRanges); never 0.0.0.0/0.',
+  ];
 }
 
 /** mynetworks wants IPv6 networks as [addr]/len. */

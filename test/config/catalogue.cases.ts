@@ -33,13 +33,13 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a misspelt top-level field', set: { replica: 2 },
     expected: [
-      'replica: unknown field "replica"; did you mean replicas? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got 2)',
+      'replica: unknown field "replica"; did you mean replicas? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, probe, slo, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got 2)',
     ],
   },
   {
     title: 'a misspelt nested field', set: { 'mail.hostName': 'mail.example.com' },
     expected: [
-      'mail.hostName: unknown field "hostName"; did you mean hostname? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits) (got "mail.example.com")',
+      'mail.hostName: unknown field "hostName"; did you mean hostname? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits, rewrite, stripReceivedHeaders) (got "mail.example.com")',
     ],
   },
   {
@@ -94,7 +94,40 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'two environments in one namespace', siblings: { 'other.yaml': 'namespace: email-server-cat\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\n' },
     expected: [
-      '{dir}/other.yaml: namespace: is already used by environment "bad" (got "email-server-cat")',
+      '{dir}/other.yaml: namespace: is already used by {dir}/bad.yaml (environment "bad"): each environment needs a namespace of its own (got "email-server-cat")',
+    ],
+  },
+  {
+    title: 'a copied environment whose Argo CD path is still the original\'s folder', file: 'qa.yaml', set: { namespace: 'email-server-qa', 'argocd.path': 'staging' },
+    siblings: { 'staging.yaml': 'namespace: email-server-staging\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\n' },
+    expected: [
+      'argocd.path: is the folder of {dir}/staging.yaml: the qa Application would sync staging\'s manifests into email-server-qa. Leave argocd.path out: it defaults to the environment name ("qa") (got "staging")',
+    ],
+  },
+  {
+    title: 'an Argo CD path that is not the environment\'s own folder', set: { 'argocd.path': 'clusters/eu/bad' },
+    expected: [
+      'argocd.path: must be "bad", the folder npm run gitops-publish writes this environment to (leave it out: that is the default) (got "clusters/eu/bad")',
+    ],
+  },
+  {
+    title: 'a branch per environment with a revision that is not the environment\'s branch', set: { 'argocd.layout': 'branches', 'argocd.targetRevision': 'main' },
+    expected: [
+      'argocd.targetRevision: must be "env/bad" with argocd.layout: branches, the branch npm run gitops-publish --layout branches writes this environment to (leave it out: that is the default) (got "main")',
+    ],
+  },
+  {
+    title: 'two environments of one GitOps repository on different branches (folders layout)', set: { 'argocd.targetRevision': 'release' },
+    siblings: { 'other.yaml': 'namespace: email-server-other\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\nargocd: { repoURL: "git@github.com:bionicaisolutions/email-server-gitops" }\n' },
+    expected: [
+      '{dir}/other.yaml: argocd.targetRevision: differs from "release" in {dir}/bad.yaml, which publishes to the same repository: with the folders layout npm run gitops-publish writes every environment to one branch (argocd.layout: branches gives each environment its own) (got "main")',
+    ],
+  },
+  {
+    title: 'two environments of one GitOps repository with different layouts', set: { 'argocd.layout': 'branches' },
+    siblings: { 'other.yaml': 'namespace: email-server-other\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\n' },
+    expected: [
+      '{dir}/other.yaml: argocd.layout: differs from "branches" in {dir}/bad.yaml, which publishes to the same repository: npm run gitops-publish writes every environment of a repository with one layout (got "folders")',
     ],
   },
   {
@@ -504,7 +537,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'more Postfix processes than the memory limit holds', set: { 'tuning.processLimit': 150, 'tuning.relayConcurrency': 50 },
     expected: [
-      'tuning.processLimit: 150 processes need about 395 MiB at full load, over 80% of resources.limits.memory (256Mi): lower tuning.processLimit/relayConcurrency or raise the limit (got 150)',
+      'tuning.processLimit: 150 processes need about 458 MiB at full load, over 80% of resources.limits.memory (256Mi): lower tuning.processLimit/relayConcurrency or raise the limit (got 150)',
     ],
   },
   {
@@ -512,8 +545,11 @@ export const CASES: readonly BadConfigCase[] = [
     expected: ['tuning.relayConcurrency: 20 is above tuning.processLimit (10), which caps the smtp processes too (got 20)'],
   },
   {
-    title: 'the implicit-TLS port', set: { 'relay.port': 465 },
-    expected: ['relay.port: 465 is implicit TLS (SMTPS); this relay speaks STARTTLS: use 587 (the Gmail relay) or 25 (got 465)'],
+    title: 'SMTP AUTH to a relay whose certificate is not verified',
+    set: { 'relay.tlsSecurityLevel': 'encrypt', 'relay.allowUnverifiedTls': true, 'relay.auth': { secretName: 'gmail-relay' } },
+    expected: [
+      'relay.auth: needs relay.tlsSecurityLevel "secure" or "verify" (it is "encrypt"): the password would go to a relay whose certificate is not verified (got {"secretName":"gmail-relay"})',
+    ],
   },
   {
     title: 'a topology rule Kubernetes does not know', set: { 'topologySpread.whenUnsatisfiable': 'Never' },
@@ -526,6 +562,209 @@ export const CASES: readonly BadConfigCase[] = [
     expected: [
       'argocd.destinationServer: must be an https:// URL such as https://kubernetes.default.svc, with no credentials, #fragment, spaces, quotes, braces or template syntax (got "in-cluster")',
     ],
+  },
+  // --- issue 13: scheduling, pod metadata, pull secrets, the LoadBalancer ----------------------
+  {
+    title: 'a LoadBalancer without client ranges', set: { 'service.type': 'LoadBalancer' },
+    expected: [
+      'service.loadBalancerSourceRanges: is required when service.type is LoadBalancer: list the client networks outside the cluster that may relay (a load balancer open to every address is an open relay on the internet)',
+    ],
+  },
+  {
+    title: 'a LoadBalancer open to the whole internet', set: { 'service.type': 'LoadBalancer', 'service.loadBalancerSourceRanges': ['0.0.0.0/0', '::/0'] },
+    expected: [
+      'service.loadBalancerSourceRanges: these networks together cover every IPv4 address (0.0.0.0/0) and every IPv6 address (::/0): anyone could use the relay; list only the networks your clients are in (got ["0.0.0.0/0","::/0"])',
+    ],
+  },
+  {
+    title: 'LoadBalancer ranges that together cover every IPv4 address',
+    set: { 'service.type': 'LoadBalancer', 'service.loadBalancerSourceRanges': ['0.0.0.0/1', '128.0.0.0/2', '192.0.0.0/2'] },
+    expected: [
+      'service.loadBalancerSourceRanges: these networks together cover every IPv4 address (0.0.0.0/0): anyone could use the relay; list only the networks your clients are in (got ["0.0.0.0/1","128.0.0.0/2","192.0.0.0/2"])',
+    ],
+  },
+  {
+    title: 'LoadBalancer ranges with host bits, twice, and inside the cluster networks',
+    set: { 'service.type': 'LoadBalancer', 'service.loadBalancerSourceRanges': ['192.168.7.9/24', '203.0.113.0/24', '203.0.113.0/24', '10.20.0.0/16', 'fd00:1::5/64', 'corp-vpn'] },
+    expected: [
+      'service.loadBalancerSourceRanges.0: has host bits set: write the network 192.168.7.0/24, or 192.168.7.9/32 for one address (got "192.168.7.9/24")',
+      'service.loadBalancerSourceRanges.4: has host bits set: write the network fd00:1::/64, or fd00:1::5/128 for one address (got "fd00:1::5/64")',
+      'service.loadBalancerSourceRanges.5: must be a CIDR such as 10.0.0.0/8 or fd00::/8 (got "corp-vpn")',
+      'service.loadBalancerSourceRanges.2: 203.0.113.0/24 is listed twice (got "203.0.113.0/24")',
+      "service.loadBalancerSourceRanges.3: 10.20.0.0/16 lies inside network.clusterCidrs (10.0.0.0/8): pods there would reach the relay without the namespace access label. List the external clients' networks, and narrow network.clusterCidrs to the pod and service networks if they share an address block (got \"10.20.0.0/16\")",
+    ],
+  },
+  {
+    title: 'LoadBalancer ranges holding more public addresses than one /8',
+    set: { 'service.type': 'LoadBalancer', 'service.loadBalancerSourceRanges': ['11.0.0.0/8', '12.0.0.0/9'] },
+    expected: [
+      'service.loadBalancerSourceRanges: these networks together hold 25165824 public IPv4 addresses, more than one /8 (16777216): list only the networks your clients are in (got ["11.0.0.0/8","12.0.0.0/9"])',
+    ],
+  },
+  {
+    title: 'LoadBalancer ranges that are small alone but too wide with the cluster\'s public networks',
+    set: { 'network.allowPublicClientNetworks': true, 'network.clusterCidrs': ['11.0.0.0/8'], 'service.type': 'LoadBalancer', 'service.loadBalancerSourceRanges': ['12.0.0.0/16'] },
+    expected: [
+      'service.loadBalancerSourceRanges: with network.mynetworks (11.0.0.0/8), these networks together hold 16842752 public IPv4 addresses, more than one /8 (16777216): list only the networks your clients are in (got ["12.0.0.0/16"])',
+    ],
+  },
+  {
+    title: 'client ranges on a ClusterIP Service', set: { 'service.loadBalancerSourceRanges': ['203.0.113.0/24'] },
+    expected: [
+      'service.loadBalancerSourceRanges: applies only to service.type LoadBalancer (type is ClusterIP): remove it, or set type: LoadBalancer (got ["203.0.113.0/24"])',
+    ],
+  },
+  {
+    title: 'a Service type Kubernetes offers but the relay does not', set: { 'service.type': 'NodePort' },
+    expected: [
+      'service.type: must be one of "ClusterIP", "LoadBalancer" (got "NodePort")',
+    ],
+  },
+  {
+    title: 'pod labels that would take over the selector', set: { 'pod.labels': { 'app.kubernetes.io/name': 'other', 'app.kubernetes.io/version': '2', team: 'mail' } },
+    expected: [
+      'pod.labels.app.kubernetes.io/name: is reserved: the app.kubernetes.io/* labels identify the relay and its selector (app.kubernetes.io/name, app.kubernetes.io/instance), which Services, the NetworkPolicy and the immutable workload selector rely on: use a label outside app.kubernetes.io/ (got "other")',
+      'pod.labels.app.kubernetes.io/version: is reserved: the app.kubernetes.io/* labels identify the relay and its selector (app.kubernetes.io/name, app.kubernetes.io/instance), which Services, the NetworkPolicy and the immutable workload selector rely on: use a label outside app.kubernetes.io/ (got "2")',
+    ],
+  },
+  {
+    title: 'a pod annotation the chart owns, and one with a newline', set: { 'pod.annotations': { 'checksum/config': 'x', 'example.com/note': 'a\nb' } },
+    expected: [
+      'pod.annotations.example.com/note: must not contain control or invisible characters: U+000A (LF) at character 2 (got "a\\nb")',
+      'pod.annotations.checksum/config: is reserved: the chart sets it to a hash of the Postfix configuration so that a change rolls the pods (got "x")',
+    ],
+  },
+  {
+    title: 'pull secrets that are not Secret names', set: { 'image.pullSecrets': ['Registry Creds', 'ok', 'ok'], 'metrics.image.pullSecrets': 'ghcr' },
+    expected: [
+      'image.pullSecrets.0: must be a Kubernetes object name: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit (got "Registry Creds")',
+      'image.pullSecrets: must not list a Secret twice (got ["Registry Creds","ok","ok"])',
+      'metrics.image.pullSecrets: must be an array (got "ghcr")',
+    ],
+  },
+  {
+    title: 'tolerations Kubernetes would refuse',
+    set: {
+      'scheduling.tolerations': [
+        { operator: 'Exists', value: 'x' },
+        { value: 'egress' },
+        { key: 'dedicated', value: 'mail', effect: 'NoSchedule', tolerationSeconds: 60 },
+      ],
+    },
+    expected: [
+      'scheduling.tolerations.0.value: must be unset when operator is Exists (Exists matches the key alone) (got "x")',
+      'scheduling.tolerations.1.key: is required unless operator is Exists (an empty key with Exists tolerates every taint)',
+      'scheduling.tolerations.2.tolerationSeconds: applies only to effect NoExecute (effect is NoSchedule) (got 60)',
+    ],
+  },
+  {
+    title: 'a toleration operator Kubernetes does not know', set: { 'scheduling.tolerations': [{ key: 'dedicated', operator: 'Matches' }] },
+    expected: ['scheduling.tolerations.0.operator: must be one of "Equal", "Exists" (got "Matches")'],
+  },
+  {
+    title: 'node affinity terms Kubernetes would refuse, and pod anti-affinity',
+    set: {
+      'scheduling.affinity': {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{}, { matchExpressions: [{ key: 'pool', operator: 'In' }, { key: 'gen', operator: 'Gt', values: ['x'] }, { key: 'spot', operator: 'DoesNotExist', values: ['true'] }] }],
+          },
+          preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] } }],
+        },
+        podAntiAffinity: {},
+      },
+    },
+    expected: [
+      'scheduling.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution.0.weight: must be at least 1 (got 0)',
+      'scheduling.affinity.podAntiAffinity: unknown field "podAntiAffinity" (allowed: nodeAffinity) (got {})',
+      'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0: must list matchExpressions or matchFields (an empty term matches no node) (got {})',
+      'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.1.matchExpressions.0.values: must list at least one value for operator In',
+      'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.1.matchExpressions.1.values: must be exactly one integer for operator Gt (got ["x"])',
+      'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.1.matchExpressions.2.values: must be empty for operator DoesNotExist (got ["true"])',
+    ],
+  },
+  {
+    title: 'a node selector and priority class with bad names', set: { 'scheduling.nodeSelector': { 'pool name': 'mail' }, 'scheduling.priorityClassName': 'High_Priority' },
+    expected: [
+      'scheduling.nodeSelector.pool name: the key must be a Kubernetes label key such as example.com/name (got "pool name")',
+      'scheduling.priorityClassName: must be a Kubernetes object name: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit (got "High_Priority")',
+    ],
+  },
+  // --- probe and SLOs (issue 20) -------------------------------------------------------------
+  {
+    title: 'an SLO objective of 100%', set: { 'slo.availability.objective': 100 },
+    expected: ['slo.availability.objective: must be a percentage above 0 and below 100, such as 99.9 (100% leaves no error budget) (got 100)'],
+  },
+  {
+    title: 'an SLO objective of 0', set: { 'slo.delivery.objective': 0 },
+    expected: ['slo.delivery.objective: must be a percentage above 0 and below 100, such as 99.9 (got 0)'],
+  },
+  {
+    title: 'an SLO objective written as a ratio', set: { 'slo.availability.objective': 0.999 },
+    expected: ['slo.availability.objective: 0.999 looks like a ratio: objectives are percentages (write 99.9 for 99.9%) (got 0.999)'],
+  },
+  {
+    title: 'an SLO objective too low for the fast-burn page', set: { 'slo.availability.objective': 90 },
+    expected: [
+      'slo.availability.objective: 90 leaves an error budget of 10%: the 1h page fires at 14.4x that (an error ratio of 144%), which can never happen; choose an objective above 93.06 or a shorter slo.availability.window (got 90)',
+    ],
+  },
+  {
+    title: 'an SLO window that is not a duration', set: { 'slo.delivery.window': 'month' },
+    expected: ['slo.delivery.window: must be a duration such as 30s, 5m or 1h30m (units d, h, m, s, ms, largest first, each once) (got "month")'],
+  },
+  {
+    title: 'an SLO window shorter than the longest alert window', set: { 'slo.availability.window': '1d' },
+    expected: ['slo.availability.window: 1d is shorter than the longest alert window (3d, the budget-at-risk ticket): use 3d or more (30d is usual) (got "1d")'],
+  },
+  {
+    title: 'a latency threshold between histogram buckets', set: { 'slo.latency.thresholdSeconds': 600 },
+    expected: ['slo.latency.thresholdSeconds: must be a bucket of postfix_showq_message_age_seconds: one of 10, 100, 1000, 10000, 100000 (got 600)'],
+  },
+  {
+    title: 'a sender-fault DSN that is not a permanent code', set: { 'slo.delivery.senderFaultDsns': ['4.2.1'] },
+    expected: ['slo.delivery.senderFaultDsns.0: must be a permanent DSN class or code such as 5.1 or 5.3.4 (got "4.2.1")'],
+  },
+  {
+    title: 'a prober URL without a scheme', set: { 'probe.enabled': true, 'probe.proberUrl': 'prometheus-blackbox-exporter.monitoring.svc:9115' },
+    expected: [
+      'probe.proberUrl: must be an http(s) URL of a blackbox exporter (scheme and host:port), such as http://prometheus-blackbox-exporter.monitoring.svc:9115 (got "prometheus-blackbox-exporter.monitoring.svc:9115")',
+    ],
+  },
+  {
+    title: 'a prober URL that is not http(s)', set: { 'probe.enabled': true, 'probe.proberUrl': 'tcp://prometheus-blackbox-exporter.monitoring.svc:9115' },
+    expected: [
+      'probe.proberUrl: must be an http or https URL (Prometheus scrapes the blackbox exporter over HTTP), not tcp (got "tcp://prometheus-blackbox-exporter.monitoring.svc:9115")',
+    ],
+  },
+  {
+    title: 'a prober URL with the probe path', set: { 'probe.proberUrl': 'http://blackbox.monitoring.svc:9115/probe' },
+    expected: [
+      'probe.proberUrl: must be the scheme and host:port only, such as http://prometheus-blackbox-exporter.monitoring.svc:9115 (the Probe adds the /probe path) (got "http://blackbox.monitoring.svc:9115/probe")',
+    ],
+  },
+  {
+    title: 'prober pod labels that select every pod', set: { 'probe.enabled': true, 'probe.proberPodLabels': {} },
+    expected: ['probe.proberPodLabels: must name at least one label: an empty selector admits every pod of the prober namespaces, not the prober alone (got {})'],
+  },
+  {
+    title: 'prober namespace labels that select every namespace', set: { 'probe.enabled': true, 'probe.proberNamespaceLabels': {} },
+    expected: ['probe.proberNamespaceLabels: must name at least one label: an empty selector admits matching pods of every namespace (got {})'],
+  },
+  {
+    title: 'prober labels that select a namespace the prober is not in',
+    set: { 'probe.enabled': true, 'probe.proberUrl': 'http://blackbox.observability.svc:9115', 'probe.proberNamespaceLabels': { 'kubernetes.io/metadata.name': 'monitoring' } },
+    expected: [
+      'probe.proberNamespaceLabels: select namespace "monitoring", but probe.proberUrl points at a Service in namespace "observability": the NetworkPolicy would admit no prober pod and every probe would fail (got {"kubernetes.io/metadata.name":"monitoring"})',
+    ],
+  },
+  {
+    title: 'a probe timeout as long as its interval', set: { 'probe.enabled': true, 'probe.interval': '10s', 'probe.timeout': '10s' },
+    expected: ['probe.timeout: 10s plus the one-second scrape margin must fit in probe.interval (10s) (got "10s")'],
+  },
+  {
+    title: 'a probe module name with spaces', set: { 'probe.module': 'postfix relay' },
+    expected: ['probe.module: must be a blackbox exporter module name: letters, digits, "_", "." and "-", at most 63 characters (got "postfix relay")'],
   },
   {
     title: 'several problems at once', set: { replicas: 0, 'relay.port': 0, 'mail.domain': 'example' },
@@ -540,13 +779,13 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a sender-domain list without its s', set: { 'mail.allowedSenderDomain': ['example.com'] },
     expected: [
-      'mail.allowedSenderDomain: unknown field "allowedSenderDomain"; did you mean allowedSenderDomains? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits) (got ["example.com"])',
+      'mail.allowedSenderDomain: unknown field "allowedSenderDomain"; did you mean allowedSenderDomains? (allowed: hostname, domain, allowedSenderDomains, messageSizeLimitBytes, maxRecipientsPerMessage, relayRecipientsPerTransaction, holdRelayRefusals, softBounce, rateLimits, rewrite, stripReceivedHeaders) (got ["example.com"])',
     ],
   },
   {
     title: 'a mail field at the top level', set: { hostname: 'mail.example.com' },
     expected: [
-      'hostname: unknown field "hostname"; did you mean mail.hostname? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, argocd) (got "mail.example.com")',
+      'hostname: unknown field "hostname"; did you mean mail.hostname? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, probe, slo, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got "mail.example.com")',
     ],
   },
   {

@@ -62,8 +62,8 @@ describe('bad-config catalogue: synth refuses each case with its message and wri
       }
       expect(error).toBeInstanceOf(ConfigError);
       const lines = (error as ConfigError).message.split('\n');
-      if (process.env.CATALOGUE_PRINT) console.log(`CASE ${JSON.stringify(c.title)} ${JSON.stringify(lines.map((l) => l.replace(`${display}: `, '').replace(dirDisplay, '{dir}')))}`);
-      const expected = c.expected.map((e) => (e.startsWith('{dir}') ? e : `${display}: ${e}`).replace('{dir}', dirDisplay));
+      if (process.env.CATALOGUE_PRINT) console.log(`CASE ${JSON.stringify(c.title)} ${JSON.stringify(lines.map((l) => l.replace(`${display}: `, '').replaceAll(dirDisplay, '{dir}')))}`);
+      const expected = c.expected.map((e) => (e.startsWith('{dir}') ? e : `${display}: ${e}`).replaceAll('{dir}', dirDisplay));
       expect(lines).toEqual(expected);
       // Nothing written: the previous output is intact and nothing was added next to it.
       expect(readdirSync(outdir)).toEqual(['prod']);

@@ -71,3 +71,52 @@ describe('npm run synth', () => {
     for (const env of ['dev', 'staging', 'prod']) expect(existsSync(join(outdir, env)), env).toBe(true);
   });
 });
+
+/** The same app under the cdk8s CLI, which deletes its output folder before it runs the app. */
+function cdk8sSynth(environmentsDir: string, outdir: string, env: Record<string, string> = {}) {
+  const r = spawnSync(join('node_modules', '.bin', 'cdk8s'), ['synth', '--output', outdir], {
+    env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false', EMAIL_SERVER_ENVIRONMENTS_DIR: environmentsDir, ...env },
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('npx cdk8s synth', () => {
+  it('with a bad environment says what really happened to dist/ and points at npm run synth', () => {
+    const envDir = join(root, 'cli-bad', 'environments');
+    mkdirSync(envDir, { recursive: true });
+    writeFileSync(join(envDir, 'eu.yaml'), 'namespace: email-server-eu\nreplicas: 0\nmail: { hostname: mail.example.com, domain: example.com, allowedSenderDomains: [example.com] }\n');
+    const outdir = withSentinel('cli-bad');
+    const r = cdk8sSynth(envDir, outdir);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`${shown(join(envDir, 'eu.yaml'))}: replicas: must be at least 1 (got 0)`);
+    // The CLI deleted the folder before the app ran: the message must not claim it was kept.
+    expect(existsSync(outdir)).toBe(false);
+    expect(r.stderr).not.toMatch(/left unchanged/);
+    expect(r.stderr).toContain(
+      `nothing was written, but ${outdir}/ no longer exists: the cdk8s CLI (cdk8s synth) deletes its output folder before it runs the app. npm run synth replaces ${outdir}/ atomically instead, keeping the previous output on any error`,
+    );
+  });
+
+  it('with good environments writes them like npm run synth', () => {
+    const outdir = join(root, 'cli-good', 'dist');
+    const r = cdk8sSynth('environments', outdir);
+    expect(r.status, r.stderr).toBe(0);
+    for (const env of ['dev', 'staging', 'prod']) expect(existsSync(join(outdir, env, 'Kustomization')), env).toBe(true);
+  });
+
+  it('CDK8S_CHECK_UPGRADE=false keeps it from checking for (and announcing) a newer CLI', () => {
+    // The CLI caches the latest version it saw in $HOME/.cdk8s-cli.version for 30 minutes: a fresh
+    // cache naming a newer version makes it announce an upgrade without any network access.
+    const home = join(root, 'home');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, '.cdk8s-cli.version'), '99.0.0');
+    const outdir = join(root, 'cli-upgrade', 'dist');
+    const checked = cdk8sSynth('environments', outdir, { HOME: home, CDK8S_CHECK_UPGRADE: 'true' });
+    expect(checked.stderr).toContain('A new version 99.0.0 of cdk8s-cli is available');
+    const quiet = cdk8sSynth('environments', outdir, { HOME: home });
+    expect(quiet.status).toBe(0);
+    expect(quiet.stderr).not.toContain('new version');
+  });
+});

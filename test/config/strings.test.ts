@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseEnvironment } from '../../src/config/load';
 import { environmentSchema } from '../../src/config/schema';
-import { describeCharacter, stringProblem } from '../../src/config/strings';
+import { describeCharacter, POSTFIX_REFERENCE_FIELDS, stringProblem } from '../../src/config/strings';
 import { BASE } from './catalogue.cases';
-import { reportedPath, setLeaf, stringLeaves } from './schema-leaves';
+import { reportedPath, setLeaf, stringLeaves, type StringLeaf } from './schema-leaves';
 
 /**
  * Every string of the schema, found by walking it, refuses control characters and "$": the
@@ -12,6 +12,46 @@ import { reportedPath, setLeaf, stringLeaves } from './schema-leaves';
  */
 
 const leaves = stringLeaves(environmentSchema);
+
+/**
+ * Objects on a leaf's path whose other required fields are not strings (an enum, a number):
+ * left out, they stop zod before the string check runs. Filled with valid values here, so the
+ * leaf's own string is what gets refused. Keyed by the object's path in the walk's notation.
+ */
+const NODE_TERM = 'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0';
+const PREFERRED = 'scheduling.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution.0';
+const SIBLINGS: Readonly<Record<string, Record<string, unknown>>> = {
+  [`${NODE_TERM}.matchExpressions.0`]: { key: 'pool', operator: 'In', values: ['smtp'] },
+  [`${NODE_TERM}.matchFields.0`]: { key: 'metadata.name', operator: 'In', values: ['node-1'] },
+  [PREFERRED]: { weight: 1 },
+  [`${PREFERRED}.preference.matchExpressions.0`]: { key: 'pool', operator: 'In', values: ['smtp'] },
+  [`${PREFERRED}.preference.matchFields.0`]: { key: 'metadata.name', operator: 'In', values: ['node-1'] },
+};
+
+/**
+ * BASE plus the required fields of optional objects and list items (relay.auth needs its
+ * secretName, a rewrite rule both ends): a leaf set inside them must be the only thing wrong, or
+ * the missing sibling stops the schema before the string check runs.
+ */
+function leafBase(): Record<string, unknown> {
+  const data = structuredClone(BASE) as Record<string, unknown>;
+  data.relay = { auth: { secretName: 'relay-credentials' } };
+  data.mail = { ...(data.mail as object), rewrite: { senders: [{ from: '@example.com', to: 'relay@example.com' }] } };
+  return data;
+}
+
+/** BASE with the valid siblings of every object on the leaf's path. */
+function baseFor(leaf: StringLeaf): Record<string, unknown> {
+  const data = leafBase();
+  const name = leaf.path.join('.');
+  for (const [prefix, siblings] of Object.entries(SIBLINGS)) {
+    if (!name.startsWith(`${prefix}.`)) continue;
+    for (const [field, value] of Object.entries(siblings)) {
+      setLeaf(data, { path: [...prefix.split('.').map((p) => (/^[0-9]+$/.test(p) ? Number(p) : p)), field], isMapKey: false }, value as string, 'team');
+    }
+  }
+  return data;
+}
 
 function problemsFor(data: Record<string, unknown>): { path: string; message: string }[] {
   try {
@@ -57,7 +97,7 @@ describe('every string field refuses control and invisible characters', () => {
   for (const leaf of leaves) {
     const name = leaf.path.join('.');
     it(`${name}: NEL (U+0085) is refused and named`, () => {
-      const data = structuredClone(BASE) as Record<string, unknown>;
+      const data = baseFor(leaf);
       const bad = leaf.isMapKey ? 'team\u0085x' : '/x\u0085mynetworks=0.0.0.0/0';
       setLeaf(data, leaf, bad, leaf.isMapKey ? bad : 'team');
       const problems = problemsFor(data);
@@ -113,12 +153,17 @@ describe('every string field refuses "$" (Postfix and Prometheus templates expan
   for (const leaf of leaves) {
     const name = leaf.path.join('.');
     it(`${name}: "$mydomain" is refused`, () => {
-      const data = structuredClone(BASE) as Record<string, unknown>;
+      const data = baseFor(leaf);
       const bad = leaf.isMapKey ? 'team$mydomain' : '/etc/$mydomain';
       setLeaf(data, leaf, bad, leaf.isMapKey ? bad : 'team');
       const problems = problemsFor(data);
       if (leaf.isMapKey) {
         expect(problems, JSON.stringify(problems)).toContainEqual({ path: reportedPath(leaf, bad), message: expect.stringMatching(/^(its key must not contain|the key must be)/) });
+        return;
+      }
+      if (POSTFIX_REFERENCE_FIELDS.has(name)) {
+        // Declared as a place for Postfix $name references (raw main.cf values): "$" is accepted.
+        expect(problems.filter((p) => p.message.includes('"$"')), JSON.stringify(problems)).toEqual([]);
         return;
       }
       expect(problems, JSON.stringify(problems)).toContainEqual({
@@ -130,5 +175,6 @@ describe('every string field refuses "$" (Postfix and Prometheus templates expan
 
   it('the shipped defaults hold no "$" and no control character', () => {
     expect(problemsFor(structuredClone(BASE) as Record<string, unknown>)).toEqual([]);
+    expect(problemsFor(leafBase())).toEqual([]);
   });
 });

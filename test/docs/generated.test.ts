@@ -76,6 +76,18 @@ const VIOLATIONS: Record<string, { input: Json; path: string }> = {
   'network.mynetworks': { input: { network: { mynetworks: ['0.0.0.0/0'] } }, path: 'network.mynetworks.0' },
   'relay.tlsSecurityLevel': { input: { relay: { tlsSecurityLevel: 'encrypt' } }, path: 'relay.tlsSecurityLevel' },
   'queue.drainDeadlineSeconds': { input: { terminationGracePeriodSeconds: 60, queue: { drainDeadlineSeconds: 55 } }, path: 'queue.drainDeadlineSeconds' },
+  'scheduling.tolerations': { input: { scheduling: { tolerations: [{ key: 'a', operator: 'Exists', value: 'b' }] } }, path: 'scheduling.tolerations.0.value' },
+  'scheduling.affinity': {
+    input: { scheduling: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'a', operator: 'In' }] }] } } } } },
+    path: 'scheduling.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.values',
+  },
+  'pod.labels, pod.annotations': { input: { pod: { labels: { 'app.kubernetes.io/instance': 'x' } } }, path: 'pod.labels.app.kubernetes.io/instance' },
+  'service.loadBalancerSourceRanges': { input: { service: { type: 'LoadBalancer' } }, path: 'service.loadBalancerSourceRanges' },
+  'probe.proberUrl': { input: { probe: { proberUrl: 'ftp://blackbox.monitoring.svc:9115' } }, path: 'probe.proberUrl' },
+  'probe.proberPodLabels, probe.proberNamespaceLabels': { input: { probe: { enabled: true, proberPodLabels: {} } }, path: 'probe.proberPodLabels' },
+  'probe.timeout': { input: { probe: { enabled: true, interval: '5s', timeout: '5s' } }, path: 'probe.timeout' },
+  'slo.*.window': { input: { slo: { delivery: { window: '2d' } } }, path: 'slo.delivery.window' },
+  'slo.*.objective': { input: { slo: { availability: { objective: 92 } } }, path: 'slo.availability.objective' },
 };
 
 describe('the defaults the reference shows are the ones the loader applies', () => {

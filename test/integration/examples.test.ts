@@ -5,7 +5,7 @@
  * are read from that same relay.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
@@ -41,6 +41,28 @@ interface Example {
   readonly subject: string;
   readonly ready: () => boolean;
   readonly command: (tmp: string) => { file: string; args: string[]; cwd: string; env?: Record<string, string> };
+  /** Runs once before the example, as the guide says (npm install). */
+  readonly prepare?: (tmp: string) => Promise<void>;
+}
+
+/**
+ * The Node example as a user runs it: `npm install` in its own folder, inside a copy of the
+ * project's layout (package.json and lockfile at the root), from npm's cache. Returns the folder.
+ */
+const nodeExampleDir = (tmp: string) => join(tmp, 'repo', 'docs', 'examples', 'node');
+async function installNodeExample(tmp: string): Promise<void> {
+  const repo = join(tmp, 'repo');
+  mkdirSync(join(repo, 'docs', 'examples'), { recursive: true });
+  for (const f of ['package.json', 'package-lock.json']) cpSync(join(ROOT, f), join(repo, f));
+  cpSync(join(EXAMPLES, 'node'), nodeExampleDir(tmp), { recursive: true });
+  const before = ['package.json', 'package-lock.json', 'docs/examples/node/package-lock.json'].map((f) => readFileSync(join(repo, f), 'utf8'));
+  const run = await runExample({ file: 'npm', args: ['install', '--prefer-offline', '--no-audit', '--no-fund'], cwd: nodeExampleDir(tmp) }, {}, 120_000);
+  expect(run.code, `npm install in docs/examples/node:\n${run.stderr}`).toBe(0);
+  // The project's manifest and lockfile are untouched, and so is the example's own lockfile.
+  const after = ['package.json', 'package-lock.json', 'docs/examples/node/package-lock.json'].map((f) => readFileSync(join(repo, f), 'utf8'));
+  expect(after).toEqual(before);
+  expect(existsSync(join(nodeExampleDir(tmp), 'node_modules', 'nodemailer', 'package.json'))).toBe(true);
+  expect(existsSync(join(repo, 'node_modules'))).toBe(false);
 }
 
 const EXAMPLE_LIST: readonly Example[] = [
@@ -49,32 +71,34 @@ const EXAMPLE_LIST: readonly Example[] = [
     id: 'python',
     subject: 'Relay test from the Python example',
     ready: () => requireTool('python3', 'python3'),
-    command: () => ({ file: 'python3', args: [join(EXAMPLES, 'send.py')], cwd: ROOT }),
+    command: () => ({ file: 'python3', args: ['send.py'], cwd: join(EXAMPLES, 'python') }),
   },
   {
     language: 'Node.js (nodemailer)',
     id: 'node',
     subject: 'Relay test from the Node.js example',
     ready: () => true,
-    command: () => ({ file: process.execPath, args: [join(EXAMPLES, 'send.mjs')], cwd: ROOT }),
+    // From its own installed copy (nodemailer from that folder's node_modules, not the project's).
+    prepare: installNodeExample,
+    command: (tmp) => ({ file: process.execPath, args: ['send.mjs'], cwd: nodeExampleDir(tmp) }),
   },
   {
     language: 'Java (Jakarta Mail)',
     id: 'java',
     subject: 'Relay test from the Java example',
     ready: () => requireTool('java', 'default-jdk-headless') && requireFiles(JAKARTA_JARS, 'libjakarta-mail-java libjakarta-activation-java'),
-    command: () => ({ file: 'java', args: ['-cp', JAKARTA_JARS.join(':'), join(EXAMPLES, 'Send.java')], cwd: ROOT }),
+    command: () => ({ file: 'java', args: ['-cp', JAKARTA_JARS.join(':'), 'Send.java'], cwd: join(EXAMPLES, 'java') }),
   },
   {
     language: 'Go (net/smtp)',
     id: 'go',
     subject: 'Relay test from the Go example',
     ready: () => requireTool('go', 'golang-go'),
-    // Standard library only: offline, no module download, a private build cache.
+    // Its own go.mod, standard library only: offline, no module download, a private build cache.
     command: (tmp) => ({
       file: 'go',
-      args: ['run', 'send.go'],
-      cwd: EXAMPLES,
+      args: ['run', '.'],
+      cwd: join(EXAMPLES, 'go'),
       env: { GOCACHE: join(tmp, 'gocache'), GOPATH: join(tmp, 'gopath'), GOTOOLCHAIN: 'local', GOPROXY: 'off', GOFLAGS: '', GOENV: 'off' },
     }),
   },
@@ -132,6 +156,9 @@ describe.skipIf(!postfixReady)('documentation examples against the real relay (p
   for (const ex of EXAMPLE_LIST) {
     describe(ex.language, () => {
       const ready = ex.ready();
+      beforeAll(async () => {
+        if (ready && ex.prepare) await ex.prepare(tmp);
+      }, 150_000);
 
       it.skipIf(!ready)('sends one message that reaches the relay over verified TLS', async () => {
         const to = `${ex.id}@example.com`;
@@ -151,6 +178,8 @@ describe.skipIf(!postfixReady)('documentation examples against the real relay (p
         expect(message.tls).toBe(true);
         expect(message.helo).toBe('mail.bionicaisolutions.com');
         expect(message.headers.find(([name]) => name === 'subject')?.[1]).toBe(ex.subject);
+        // Every example sends a Message-ID of its own, in the sender's domain.
+        expect(message.headers.find(([name]) => name === 'message-id')?.[1]).toMatch(/^<[^<>@\s]+@bionicaisolutions\.com>$/);
       });
 
       it.skipIf(!ready)('exits non-zero when the relay refuses the message', async () => {

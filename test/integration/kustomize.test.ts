@@ -83,11 +83,18 @@ describe.skipIf(!ready)('Kustomize and kubectl -f on dist/', () => {
     for (const obj of built) expect((obj.metadata as { annotations?: Record<string, string> }).annotations?.['example.com/owner']).toBe('platform');
   });
 
-  it('dist/argocd builds to the Argo CD Applications', () => {
-    const dir = join(dist, 'argocd');
-    const built = byKey(kustomizeBuild(dir));
-    const plain = byKey(plainObjects(dir));
-    expect([...built.keys()].sort()).toEqual([...plain.keys()].sort());
-    expect([...built.values()].every((o) => o.kind === 'Application')).toBe(true);
+  it('kubectl apply -f dist/argocd/<env>/ installs that environment\'s Application only; dist/argocd alone installs nothing', () => {
+    for (const name of ['dev', 'staging', 'prod']) {
+      const names = kubectl('label', '--local', '-f', join(dist, 'argocd', name), 'probe=1', '-o', 'name').trim().split('\n');
+      expect(names).toEqual([`application.argoproj.io/email-server-${name}`]);
+    }
+    // The folder of every environment is no aggregate any more: kubectl finds no manifest in it.
+    let error = '';
+    try {
+      kubectl('label', '--local', '-f', join(dist, 'argocd'), 'probe=1', '-o', 'name');
+    } catch (err) {
+      error = String((err as { stderr?: string }).stderr);
+    }
+    expect(error).toMatch(/no objects passed|error/i);
   });
 });

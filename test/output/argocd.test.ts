@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argoApplication } from '../../src/output/argocd';
+import { argoApplication, applicationRevision } from '../../src/output/argocd';
 import { env } from './fixtures';
 
 describe('Argo CD Application', () => {
@@ -24,6 +24,16 @@ describe('Argo CD Application', () => {
     const app = argoApplication(manual) as { spec: { source: { path: string }; syncPolicy: Record<string, unknown> } };
     expect(app.spec.source.path).toBe('dev');
     expect(app.spec.syncPolicy).toEqual({ syncOptions: ['CreateNamespace=true'] });
+  });
+
+  it('follows main with the folders layout and env/<name> with the branches layout, unless a revision is set', () => {
+    const staging = env('staging');
+    expect(staging.argocd.layout).toBe('folders');
+    expect(applicationRevision(staging)).toBe('main');
+    const branches = { ...staging, argocd: { ...staging.argocd, layout: 'branches' as const } };
+    const app = argoApplication(branches) as { spec: { source: Record<string, string> } };
+    expect(app.spec.source).toMatchObject({ path: 'staging', targetRevision: 'env/staging' });
+    expect(applicationRevision({ ...staging, argocd: { ...staging.argocd, targetRevision: 'gitops' } })).toBe('gitops');
   });
 
   it('takes project, server, revision and namespace from the config', () => {

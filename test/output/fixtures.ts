@@ -23,7 +23,7 @@ export function sampleObjects(namespace: string, workloadKind: 'Deployment' | 'S
       apiVersion: workloadKind === 'Deployment' ? 'apps/v1' : 'apps/v1',
       kind: workloadKind,
       metadata: { name: 'postfix-relay', namespace, labels },
-      spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'postfix', image: 'juanluisbaptiste/postfix:1.9.0' }] } } },
+      spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'postfix', image: 'juanluisbaptiste/postfix:1.8.2' }] } } },
     },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'postfix-relay', namespace, labels }, spec: { selector: labels, ports: [{ name: 'smtp', port: 25, targetPort: 25 }] } },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'postfix-relay-metrics', namespace, labels }, spec: { selector: labels, ports: [{ name: 'metrics', port: 8080, targetPort: 8080 }] } },

@@ -21,12 +21,9 @@ describe('dist layout', () => {
     writeDist(dist, sampleManifests(), { version: '1.0.0' });
     expect(readdirSync(dist).sort()).toEqual(['argocd', 'dev', 'helm', 'prod', 'staging']);
     expect(readdirSync(join(dist, 'helm')).sort()).toEqual(['email-server-dev', 'email-server-prod', 'email-server-staging']);
-    expect(readdirSync(join(dist, 'argocd')).sort()).toEqual([
-      'Kustomization',
-      'application-email-server-dev.yaml',
-      'application-email-server-prod.yaml',
-      'application-email-server-staging.yaml',
-    ]);
+    // One folder per environment and nothing at the top: no aggregate installs every environment into one cluster.
+    expect(readdirSync(join(dist, 'argocd')).sort()).toEqual(['dev', 'prod', 'staging']);
+    for (const name of ['dev', 'prod', 'staging']) expect(readdirSync(join(dist, 'argocd', name))).toEqual([`application-email-server-${name}.yaml`]);
     const prodFiles = readdirSync(join(dist, 'prod')).sort();
     expect(prodFiles).toContain('statefulset-postfix-relay.yaml');
     expect(prodFiles).not.toContain('kustomization.yaml');
@@ -57,8 +54,8 @@ describe('dist layout', () => {
   it('skips the Argo CD Application of an environment that turns it off', () => {
     const manifests = sampleManifests().map((m) => (m.env.name === 'dev' ? { ...m, env: { ...m.env, argocd: { ...m.env.argocd, enabled: false } } } : m));
     const files = [...renderDist(manifests, { version: '1.0.0' }).keys()];
-    expect(files).not.toContain('argocd/application-email-server-dev.yaml');
-    expect(files).toContain('argocd/application-email-server-prod.yaml');
+    expect(files.filter((f) => f.startsWith('argocd/dev/'))).toEqual([]);
+    expect(files).toContain('argocd/prod/application-email-server-prod.yaml');
   });
 
   it('refuses an environment named like a dist/ folder of its own', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { POLICY_RULES } from '../../src/policy';
+import { chartObjects, POLICY_RULES } from '../../src/policy';
+import { buildApp } from '../../src/synth';
 import type { EnvironmentConfig } from '../../src/config/schema';
 import { allMessages, container, find, messagesOf, synthesized, workload, type Obj } from './fixtures';
 
@@ -500,6 +501,91 @@ describe('network', () => {
     delete find(objects, 'ConfigMap', 'postfix-config').data['main.cf'];
     expect(trip('tls.relay-level', env, objects)).toEqual([
       '[tls.relay-level] dev: ConfigMap/postfix-config: data.main.cf: must hold the rendered main.cf (got nothing)',
+    ]);
+  });
+});
+
+describe('network: the LoadBalancer (issue 13)', () => {
+  // A prod chart whose postfix-relay Service is a LoadBalancer for two client networks.
+  const lbEnv = (): { env: EnvironmentConfig; objects: Obj[] } => {
+    const { env } = synthesized('prod');
+    const lb = { ...env, service: { ...env.service, type: 'LoadBalancer' as const, loadBalancerSourceRanges: ['192.168.50.0/24', '203.0.113.0/28'] } };
+    const { charts } = buildApp([lb]);
+    return { env: lb, objects: structuredClone(chartObjects(charts.get(lb)!)) as Obj[] };
+  };
+
+  it('the LoadBalancer chart passes every check', () => {
+    const { env, objects } = lbEnv();
+    expect(allMessages(env, objects)).toEqual([]);
+  });
+
+  it('network.load-balancer: a NodePort, a second LoadBalancer, and a LoadBalancer the environment did not ask for', () => {
+    const { env, objects } = synthesized('prod');
+    find(objects, 'Service', 'postfix-relay-metrics').spec.type = 'NodePort';
+    find(objects, 'Service', 'postfix-relay').spec.type = 'LoadBalancer';
+    expect(trip('network.load-balancer', env, objects)).toEqual([
+      '[network.load-balancer] prod: Service/postfix-relay: spec.type: must be ClusterIP: only the postfix-relay Service may be a LoadBalancer, and only with service.type LoadBalancer (got "LoadBalancer")',
+      '[network.load-balancer] prod: Service/postfix-relay-metrics: spec.type: must not be NodePort (it opens the port on every node to every address) (got "NodePort")',
+    ]);
+  });
+
+  it('network.load-balancer: open to everyone, client addresses lost, another port exposed', () => {
+    const { env, objects } = lbEnv();
+    const svc = find(objects, 'Service', 'postfix-relay');
+    svc.spec.loadBalancerSourceRanges = ['0.0.0.0/1', '128.0.0.0/1'];
+    svc.spec.externalTrafficPolicy = 'Cluster';
+    svc.spec.ports.push({ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' });
+    expect(trip('network.load-balancer', env, objects)).toEqual([
+      '[network.load-balancer] prod: Service/postfix-relay: spec.ports: must expose only the SMTP port 25 (got [25,8080])',
+      "[network.load-balancer] prod: Service/postfix-relay: spec.externalTrafficPolicy: must be Local: with Cluster the relay sees a node address instead of the client's, and mynetworks and the NetworkPolicy decide on the wrong address (got \"Cluster\")",
+      '[network.load-balancer] prod: Service/postfix-relay: spec.loadBalancerSourceRanges: must not together cover every IPv4 address (an open relay) (got ["0.0.0.0/1","128.0.0.0/1"])',
+      '[network.load-balancer] prod: Service/postfix-relay: spec.loadBalancerSourceRanges: must be exactly service.loadBalancerSourceRanges (192.168.50.0/24, 203.0.113.0/28) (got ["0.0.0.0/1","128.0.0.0/1"])',
+      '[network.load-balancer] prod: Service/postfix-relay: spec.loadBalancerSourceRanges: 0.0.0.0/1 must be let in on port 25 by the NetworkPolicy of the relay pods (an ipBlock of an ingress rule) (got "0.0.0.0/1")',
+      '[network.load-balancer] prod: Service/postfix-relay: spec.loadBalancerSourceRanges: 0.0.0.0/1 must be trusted by mynetworks in postfix-config (or its clients are refused) (got "0.0.0.0/1")',
+      '[network.load-balancer] prod: Service/postfix-relay: spec.loadBalancerSourceRanges: 128.0.0.0/1 must be let in on port 25 by the NetworkPolicy of the relay pods (an ipBlock of an ingress rule) (got "128.0.0.0/1")',
+      '[network.load-balancer] prod: Service/postfix-relay: spec.loadBalancerSourceRanges: 128.0.0.0/1 must be trusted by mynetworks in postfix-config (or its clients are refused) (got "128.0.0.0/1")',
+    ]);
+    svc.spec.loadBalancerSourceRanges = [];
+    expect(messagesOf('network.load-balancer', env, objects)).toContain(
+      '[network.load-balancer] prod: Service/postfix-relay: spec.loadBalancerSourceRanges: must list the client networks (a LoadBalancer without source ranges admits every address: an open relay) (got [])',
+    );
+  });
+
+  it('network.load-balancer: a range the NetworkPolicy or mynetworks leaves out', () => {
+    const { env, objects } = lbEnv();
+    find(objects, 'NetworkPolicy').spec.ingress[1].from.pop();
+    const cm = find(objects, 'ConfigMap', 'postfix-config');
+    cm.data['main.cf'] = (cm.data['main.cf'] as string).replace(/^mynetworks = .*$/m, 'mynetworks = 10.0.0.0/8, 203.0.113.0/28');
+    expect(trip('network.load-balancer', env, objects)).toEqual([
+      '[network.load-balancer] prod: Service/postfix-relay: spec.loadBalancerSourceRanges: 192.168.50.0/24 must be trusted by mynetworks in postfix-config (or its clients are refused) (got "192.168.50.0/24")',
+      '[network.load-balancer] prod: Service/postfix-relay: spec.loadBalancerSourceRanges: 203.0.113.0/28 must be let in on port 25 by the NetworkPolicy of the relay pods (an ipBlock of an ingress rule) (got "203.0.113.0/28")',
+    ]);
+  });
+
+  it('network.ingress-sources and network.mynetworks-within-cluster: the LoadBalancer ranges are allowed, nothing wider', () => {
+    const { env, objects } = lbEnv();
+    find(objects, 'NetworkPolicy').spec.ingress[1].from.push({ ipBlock: { cidr: '192.168.0.0/16' } });
+    const cm = find(objects, 'ConfigMap', 'postfix-config');
+    cm.data['main.cf'] = (cm.data['main.cf'] as string).replace(/^mynetworks = .*$/m, 'mynetworks = 10.0.0.0/8, 192.168.50.0/24, 203.0.113.0/24');
+    expect(trip('network.ingress-sources', env, objects)).toEqual([
+      '[network.ingress-sources] prod: NetworkPolicy/postfix-relay: spec.ingress[1].from[2].ipBlock.cidr: must lie inside network.clusterCidrs (10.0.0.0/8) or service.loadBalancerSourceRanges (192.168.50.0/24, 203.0.113.0/28) (got "192.168.0.0/16")',
+    ]);
+    expect(trip('network.mynetworks-within-cluster', env, objects)).toEqual([
+      '[network.mynetworks-within-cluster] prod: ConfigMap/postfix-config: data.main.cf: mynetworks: must lie inside network.clusterCidrs (10.0.0.0/8) or service.loadBalancerSourceRanges (192.168.50.0/24, 203.0.113.0/28) (got "203.0.113.0/24")',
+    ]);
+  });
+
+  it('network.ingress-sources and network.mynetworks-within-cluster: halves that together make 0.0.0.0/0', () => {
+    const { env, objects } = synthesized('prod');
+    const wide = { ...env, network: { ...env.network, clusterCidrs: ['0.0.0.0/1', '128.0.0.0/1'], mynetworks: ['0.0.0.0/1', '128.0.0.0/1'] } };
+    find(objects, 'NetworkPolicy').spec.ingress.push({ from: [{ ipBlock: { cidr: '0.0.0.0/1' } }, { ipBlock: { cidr: '128.0.0.0/1' } }] });
+    const cm = find(objects, 'ConfigMap', 'postfix-config');
+    cm.data['main.cf'] = (cm.data['main.cf'] as string).replace(/^mynetworks = .*$/m, 'mynetworks = 0.0.0.0/1, 128.0.0.0/1');
+    expect(trip('network.ingress-sources', wide, objects)).toEqual([
+      '[network.ingress-sources] prod: NetworkPolicy/postfix-relay: spec.ingress[*].from[*].ipBlock.cidr: must not together cover every IPv4 address (an open relay) (got ["0.0.0.0/1","128.0.0.0/1"])',
+    ]);
+    expect(trip('network.mynetworks-within-cluster', wide, objects)).toEqual([
+      '[network.mynetworks-within-cluster] prod: ConfigMap/postfix-config: data.main.cf: mynetworks: must not together cover every IPv4 address (an open relay) (got "0.0.0.0/1, 128.0.0.0/1")',
     ]);
   });
 });

@@ -90,8 +90,9 @@ export function trial(leaf: Leaf, c: SettingCase | undefined): Trial {
 
   const tried: string[] = [];
   const values = c && 'value' in c && c.value !== undefined ? [c.value] : candidates(leaf, current);
+  const changedSide = Object.entries(c?.alongside ?? {}).reduce((acc, [path, v]) => setPath(acc, path, v), input);
   for (const value of values) {
-    const attempt = tryRender(setPath(input, leaf.path, value));
+    const attempt = tryRender(setPath(changedSide, leaf.path, value));
     if (attempt.out) return { value, baseline: base.out, changed: attempt.out };
     tried.push(`${JSON.stringify(value)} (${attempt.error})`);
   }

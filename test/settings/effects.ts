@@ -82,15 +82,16 @@ export function validate(input: unknown): EnvironmentConfig {
 /**
  * Synthesizes one environment: the objects `npm run synth` writes to dist/<env>/ (one file each,
  * byte-for-byte their YAML: test/output/real-output.test.ts) and the Application it writes to
- * dist/argocd/, read back from the rendered file.
+ * dist/argocd/<env>/, read back from the rendered file.
  */
 export function synthOutput(env: EnvironmentConfig): Output {
   const manifests = renderEnvironments([env]);
   const out = new Map<string, K8sObject>();
   for (const object of manifests[0]!.objects as K8sObject[]) out.set(`${object.kind}/${object.metadata?.name}`, object);
   for (const [path, text] of renderDist(manifests, { version: '0.0.0' })) {
-    const [dir, file] = path.split('/');
-    if (dir !== 'argocd' || file === KUSTOMIZATION_FILE) continue;
+    // The Application in dist/argocd/<env>/<file>.
+    const parts = path.split('/');
+    if (parts.length !== 3 || parts[0] !== 'argocd' || parts[1] !== ENV_NAME || parts[2] === KUSTOMIZATION_FILE) continue;
     const object = parseYaml(text) as K8sObject;
     out.set(`${object.kind}/${object.metadata?.name}`, object);
   }

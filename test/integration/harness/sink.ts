@@ -1,4 +1,4 @@
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import { SMTPServer, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
 import type { TestPki } from './pki';
 import { freePort } from './net';
 import { waitFor } from './wait';
@@ -13,14 +13,40 @@ import { waitFor } from './wait';
  */
 export type SinkMode = 'good' | 'wrong-name' | 'self-signed' | 'no-starttls' | 'down';
 
+/**
+ * Credentials the sink requires, as smtp-relay.gmail.com does with "Require SMTP Authentication":
+ * MAIL FROM before AUTH gets `530 5.7.0 Authentication Required`, wrong credentials
+ * `535 5.7.8 Username and Password not accepted`. AUTH is offered only after STARTTLS (or on a
+ * TLS-on-connect listener), except in `no-starttls` mode where it is offered in clear: a client
+ * that would send credentials without TLS gets the chance to, and `authAttempts` shows it.
+ */
+export interface SinkAuth {
+  readonly username: string;
+  readonly password: string;
+  /** SASL mechanisms offered. @default ['PLAIN', 'LOGIN', 'CRAM-MD5'] */
+  readonly methods?: ReadonlyArray<'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2'>;
+}
+
+/** One AUTH exchange the sink saw (password as received: tests check it, never log it). */
+export interface AuthAttempt {
+  readonly method: string;
+  readonly username: string;
+  readonly password: string;
+  /** True when the session was encrypted (after STARTTLS, or TLS on connect) at AUTH time. */
+  readonly tls: boolean;
+  readonly accepted: boolean;
+}
+
 /** A message the sink accepted, or a MAIL FROM it saw (see `mailFroms`). */
 export interface ReceivedMessage {
   readonly mailFrom: string;
   readonly rcptTo: readonly string[];
   /** The HELO/EHLO name the client (Postfix) used. */
   readonly helo: string;
-  /** True when the message came over STARTTLS. */
+  /** True when the message came over STARTTLS (or TLS on connect). */
   readonly tls: boolean;
+  /** The SMTP AUTH identity of the session, when the client authenticated. */
+  readonly authUser?: string;
   /** The message as received (headers and body, CRLF line ends). */
   readonly raw: string;
   /** Header lines, lower-cased names; repeated headers keep every value. */
@@ -39,6 +65,13 @@ export interface SinkOptions {
   readonly rejectRecipients?: RegExp;
   /** Recipients answered with a reply of your choice at RCPT (e.g. Gmail's 550 5.7.0 relay denial). */
   readonly recipientReplies?: ReadonlyArray<{ readonly match: RegExp; readonly code: number; readonly text: string }>;
+  /** Require SMTP AUTH with these credentials (see SinkAuth). @default no AUTH offered */
+  readonly auth?: SinkAuth;
+  /**
+   * TLS on connect (SMTPS, as on port 465) with the mode's certificate, instead of STARTTLS.
+   * Not with `no-starttls`. @default false
+   */
+  readonly implicitTls?: boolean;
 }
 
 export interface Sink {
@@ -49,6 +82,8 @@ export interface Sink {
   readonly messages: ReceivedMessage[];
   /** Every MAIL FROM seen, with whether TLS was on (proves nothing was sent in clear). */
   readonly mailFroms: ReadonlyArray<{ readonly address: string; readonly tls: boolean }>;
+  /** Every AUTH exchange, in order. */
+  readonly authAttempts: ReadonlyArray<AuthAttempt>;
   /** Messages answered with a temporary failure. */
   readonly tempFailed: number;
   /** TCP connections accepted so far. */
@@ -66,6 +101,8 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
   const port = options.port ?? (await freePort());
   const messages: ReceivedMessage[] = [];
   const mailFroms: { address: string; tls: boolean }[] = [];
+  const authAttempts: AuthAttempt[] = [];
+  const auth = options.auth;
   let server: SMTPServer | undefined;
   let mode: SinkMode = 'down';
   let ratio = 0;
@@ -86,21 +123,36 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
       if (m === 'down') return resolve();
       const cert =
         m === 'good' ? options.pki.good : m === 'wrong-name' ? options.pki.wrongName : m === 'self-signed' ? options.pki.selfSigned : undefined;
+      if (options.implicitTls && !cert) return reject(new Error(`sink: implicitTls needs a certificate mode, not "${m}"`));
+      const disabled = [...(auth ? [] : ['AUTH']), ...(cert && !options.implicitTls ? [] : ['STARTTLS'])];
       const s = new SMTPServer({
         name: options.pki.relayName,
         banner: 'test sink',
-        secure: false,
+        secure: options.implicitTls === true,
         ...(cert ? { key: cert.key, cert: cert.cert } : {}),
-        disabledCommands: cert ? ['AUTH'] : ['AUTH', 'STARTTLS'],
-        authOptional: true,
+        disabledCommands: disabled,
+        authOptional: !auth,
+        ...(auth
+          ? {
+              authMethods: [...(auth.methods ?? ['PLAIN', 'LOGIN', 'CRAM-MD5'])],
+              // Offered in clear only when there is no TLS at all: a client must refuse that.
+              allowInsecureAuth: !cert,
+              authRequiredMessage: '5.7.0 Authentication Required (test sink)',
+              maxAllowedUnauthenticatedCommands: false as const,
+              onAuth(a: SMTPServerAuthentication, session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void) {
+                const password = a.password ?? '';
+                const ok = a.username === auth.username && (a.validatePassword ? a.validatePassword(auth.password) : password === auth.password);
+                authAttempts.push({ method: a.method, username: a.username ?? '', password, tls: session.secure, accepted: ok });
+                if (ok) return callback(null, { user: a.username! });
+                callback(Object.assign(new Error('5.7.8 Username and Password not accepted (test sink)'), { responseCode: 535 }));
+              },
+            }
+          : {}),
         disableReverseLookup: true,
         logger: false,
         closeTimeout: 200,
         size: 60 * 1024 * 1024,
-        onConnect(_session, callback) {
-          connections += 1;
-          callback();
-        },
+
         onRcptTo(address, _session, callback) {
           const custom = options.recipientReplies?.find((r) => r.match.test(address.address));
           if (custom) return callback(Object.assign(new Error(custom.text), { responseCode: custom.code }));
@@ -129,6 +181,11 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
           });
         },
       });
+      // Counted per TCP connection, before any TLS: a client that fails the handshake of a
+      // TLS-on-connect listener never reaches onConnect, but it did connect.
+      s.server.on('connection', () => {
+        connections += 1;
+      });
       s.on('error', () => undefined);
       s.listen(port, '127.0.0.1', () => {
         server = s;
@@ -153,6 +210,7 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
     },
     messages,
     mailFroms,
+    authAttempts,
     get tempFailed() {
       return tempFailed;
     },
@@ -162,6 +220,7 @@ export async function startSink(options: SinkOptions): Promise<Sink> {
     clear() {
       messages.length = 0;
       mailFroms.length = 0;
+      authAttempts.length = 0;
       tempFailed = 0;
       connections = 0;
       dataCount = 0;
@@ -179,6 +238,7 @@ function envelope(session: SMTPServerSession) {
     rcptTo: session.envelope.rcptTo.map((r) => r.address),
     helo: session.hostNameAppearsAs,
     tls: session.secure,
+    ...(session.user ? { authUser: String(session.user) } : {}),
   };
 }
 

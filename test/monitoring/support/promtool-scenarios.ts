@@ -309,6 +309,25 @@ export function buildScenarios(env: EnvironmentConfig): Scenario[] {
     ],
   );
 
+  if (env.relay.auth) {
+    // 535 5.7.8 soft-bounced by smtp_sasl_auth_soft_bounce is what the relay test logs (dsn=4.7.8).
+    dsnEvents(
+      'PostfixRelayAuthFailed',
+      [
+        { metric: deferred, dsn: '4.7.8' },
+        { metric: deferred, dsn: '4.7.9' },
+        { metric: deferred, dsn: '4.7.14' },
+        { metric: bounced, dsn: '5.7.8' },
+      ],
+      [
+        { metric: deferred, dsn: '4.7.0' },
+        { metric: deferred, dsn: '4.7.5' },
+        { metric: deferred, dsn: '4.7.18' },
+        { metric: bounced, dsn: '5.7.1' },
+      ],
+    );
+  }
+
   // --- Workload alerts ------------------------------------------------------------------------
   {
     const labels = { namespace: ns, pod: POD, container: 'postfix' };

@@ -1,10 +1,12 @@
 // Send one message through the in-cluster relay with Go's standard library (net/smtp).
-// Run:  go run send.go
+// Run (in this folder, which has its own go.mod):  go run .
 // Environment: SMTP_HOST, SMTP_PORT, MAIL_FROM, MAIL_TO (defaults: the prod relay Service).
 // Exits 0 when the relay accepted the message, 1 otherwise.
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/smtp"
@@ -18,6 +20,20 @@ func env(name, fallback string) string {
 		return value
 	}
 	return fallback
+}
+
+// messageID returns a unique Message-ID in the sender's domain (RFC 5322 3.6.4). net/smtp adds
+// none, and a message without one is harder to trace and scores worse with spam filters.
+func messageID(from string) string {
+	domain := "localhost"
+	if at := strings.LastIndex(from, "@"); at >= 0 {
+		domain = from[at+1:]
+	}
+	random := make([]byte, 12)
+	if _, err := rand.Read(random); err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("<%d.%s@%s>", time.Now().UnixNano(), hex.EncodeToString(random), domain)
 }
 
 func send(addr, from, to string, body []byte) error {
@@ -68,6 +84,7 @@ func main() {
 		"To: " + to,
 		"Subject: Relay test from the Go example",
 		"Date: " + time.Now().Format(time.RFC1123Z),
+		"Message-ID: " + messageID(from),
 		"MIME-Version: 1.0",
 		"Content-Type: text/plain; charset=utf-8",
 		"",

@@ -1,4 +1,5 @@
-// Send one message through the in-cluster relay with nodemailer (npm install nodemailer).
+// Send one message through the in-cluster relay with nodemailer.
+// Run (in this folder, which has its own package.json):  npm install && node send.mjs
 // Environment: SMTP_HOST, SMTP_PORT, MAIL_FROM, MAIL_TO (defaults: the prod relay Service).
 // Exits 0 when the relay accepted the message, 1 otherwise.
 import nodemailer from 'nodemailer';

@@ -29,6 +29,8 @@ public class Send {
         props.put("mail.smtp.auth", "false");
         props.put("mail.smtp.connectiontimeout", "30000");
         props.put("mail.smtp.timeout", "30000");
+        // The Message-ID's domain: the sender's, not the container's host name (often "localhost").
+        props.put("mail.from", from);
 
         try {
             MimeMessage message = new MimeMessage(Session.getInstance(props));

@@ -1,0 +1,3 @@
+module example.com/email-server-example
+
+go 1.19
