@@ -11,7 +11,8 @@ import { afterAll, beforeAll, beforeEach, inject, vi } from 'vitest';
  *    their caches) are evaluated anew.
  * 2. Dry run: code run while the file is collected, and in its beforeAll hooks, is credited to
  *    every test of the file (Stryker would count it as "static": run by no test, so no test
- *    would run for it). src/ is imported first, so module-level code stays static (ignoreStatic).
+ *    would run for it). src/ is loaded once first to tell module-level code apart, which stays
+ *    static (ignoreStatic); then the registry is reset so the file's own vi.mock() calls apply.
  * 3. Mutant runs: the mutant is active from here on, not only from Stryker's beforeAll, so what
  *    the file builds while it is collected is built by the mutated code. The hit limit (the
  *    infinite-loop guard, calibrated on the tests' own hits) is lifted until the tests start.
@@ -28,10 +29,15 @@ const name = key('globalNamespace'); // undefined when vitest runs without Stryk
 const ns = typeof name === 'string' ? (globalThis[name] ??= {}) : {};
 
 if (key('mode') === 'dry-run') {
+  // Module-level code: what loading src/ runs. It stays static. The registry is reset again so
+  // the test file loads src/ itself (and its vi.mock() calls apply).
+  const loaded = { ...(ns.mutantCoverage?.static ?? {}) };
   const modules = import.meta.glob(['../../src/**/*.ts', '!../../src/main.ts']);
   for (const load of Object.values(modules)) await load();
   /** @type {Hits} */
   const before = { ...(ns.mutantCoverage?.static ?? {}) };
+  const moduleLevel = new Set(Object.keys(before).filter((id) => before[id] !== loaded[id]));
+  vi.resetModules();
   /** @type {string[] | undefined} */
   let collected;
   beforeEach(() => {
@@ -42,6 +48,7 @@ if (key('mode') === 'dry-run') {
     if (!collected) {
       collected = [];
       for (const [id, hits] of Object.entries(cov.static)) {
+        if (moduleLevel.has(id)) continue;
         const during = hits - (before[id] ?? 0);
         if (during <= 0) continue;
         collected.push(id);
