@@ -2,11 +2,13 @@ import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { benchDir, bundleApp } from './app';
+import { benchFingerprint } from './fingerprint';
 import { describeMachine, LoadMonitor } from './lib/machine';
 import { profileSynth } from './profile';
 import { renderReport } from './report/markdown';
 import type { BenchResults } from './results';
 import type { RelayResult } from './relay/types';
+import type { PodResult } from './relay/pod-types';
 import { benchScale, fileCreateCost, generateEnvironments, type ScaleApp } from './scale';
 import { benchSynth, synthVariants } from './synth';
 import { timeSuite } from './tests';
@@ -33,9 +35,10 @@ export interface Launch {
 
 type RelayModule = {
   runRelayBench: (o: { root: string; sinkScript: string; quick: boolean; log: (s: string) => void; only?: string[] }) => Promise<RelayResult>;
+  runPodBench: (o: { root: string; sinkScript: string; quick: boolean; log: (s: string) => void; only?: string[]; tryMainCf?: Record<string, string>; sessions?: number[] }) => Promise<PodResult>;
 };
 
-const SECTIONS = ['synth', 'scale', 'relay', 'tests'] as const;
+const SECTIONS = ['synth', 'scale', 'relay', 'pod', 'tests'] as const;
 
 export async function main(launch: Launch): Promise<void> {
   const { root, argv } = launch;
@@ -44,10 +47,11 @@ export async function main(launch: Launch): Promise<void> {
   const resultsFile = join(benchDir(root), 'results.json');
   const docFile = join(root, 'docs', 'PERFORMANCE.md');
   const chartFile = join(root, 'docs', 'performance-throughput.svg');
+  const podChartFile = join(root, 'docs', 'performance-pod.svg');
 
   if (flag('report-only')) {
     const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as BenchResults;
-    writeReport(results, docFile, chartFile);
+    writeReport(results, docFile, chartFile, podChartFile);
     return;
   }
 
@@ -72,6 +76,7 @@ export async function main(launch: Launch): Promise<void> {
     finishedAt: startedAt,
     argv,
     machine: await describeMachine(root),
+    fingerprint: benchFingerprint(root),
     load: monitor.summary(),
     skipped: {},
     scratch: relative(root, scratch),
@@ -128,6 +133,26 @@ export async function main(launch: Launch): Promise<void> {
     }
   }
 
+  if (only.has('pod')) {
+    if (!launch.relayScript) {
+      results.skipped.pod = `the relay bench did not build: ${launch.relayBuildError ?? 'unknown error'}`;
+      log(`pod: SKIPPED: ${results.skipped.pod}`);
+    } else {
+      const relay = require(launch.relayScript) as RelayModule;
+      const configs = value('pod-configs')?.split(',').filter(Boolean);
+      try {
+        // --pod-try='name=value;name=value': prod plus these main.cf parameters, as one more configuration.
+        const tryMainCf = value('pod-try') ? Object.fromEntries(argv.find((a) => a.startsWith('--pod-try='))!.slice('--pod-try='.length).split(';').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()])) : undefined;
+        results.pod = await relay.runPodBench({ root, sinkScript: launch.sinkScript, quick, log, ...(configs ? { only: configs } : {}), ...(tryMainCf ? { tryMainCf } : {}), ...(value('pod-sessions') ? { sessions: value('pod-sessions')!.split(',').map(Number) } : {}) });
+      } catch (err) {
+        // No cgroups here (not root, no hierarchy): say so in the doc rather than fail the other sections.
+        if (!/cannot run here/.test((err as Error).message)) throw err;
+        results.skipped.pod = (err as Error).message;
+        log(`pod: SKIPPED: ${results.skipped.pod}`);
+      }
+    }
+  }
+
   if (only.has('tests')) {
     results.tests = [await timeSuite(root, 'unit', log)];
     if (flag('integration')) results.tests.push(await timeSuite(root, 'integration', log));
@@ -135,7 +160,10 @@ export async function main(launch: Launch): Promise<void> {
   }
 
   results.finishedAt = new Date().toISOString();
-  rmSync(scratch, { recursive: true, force: true });
+  results.tookMs = Date.parse(results.finishedAt) - Date.parse(startedAt);
+  // KEEP_TEST_DIRS (as for the integration tests) keeps the Postfix instances' folders and logs.
+  if (!process.env.KEEP_TEST_DIRS) rmSync(scratch, { recursive: true, force: true });
+  else log(`KEEP_TEST_DIRS: the run's temporary files stay in ${scratch}`);
   results.load = monitor.stop();
   mkdirSync(benchDir(root), { recursive: true });
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
@@ -143,19 +171,20 @@ export async function main(launch: Launch): Promise<void> {
     log(`--quick: results in ${resultsFile}; docs/PERFORMANCE.md left alone (add --write-doc to overwrite it)`);
     return;
   }
-  const markdown = writeReport(results, docFile, chartFile);
-  log(`wrote ${docFile} and ${chartFile}`);
+  const markdown = writeReport(results, docFile, chartFile, podChartFile);
+  log(`wrote ${docFile} and its charts; the run took ${(results.tookMs / 60_000).toFixed(1)} minutes`);
   // The goals table on the console too, for CI logs.
   const goals = markdown.split('\n## ')[1]?.split('\n').filter((l) => l.startsWith('|')) ?? [];
   process.stdout.write(`${goals.join('\n')}\n`);
 }
 
-function writeReport(results: BenchResults, docFile: string, chartFile: string): string {
-  const { markdown, svg } = renderReport(results);
+function writeReport(results: BenchResults, docFile: string, chartFile: string, podChartFile: string): string {
+  const { markdown, svg, podSvg } = renderReport(results);
   mkdirSync(join(docFile, '..'), { recursive: true });
   writeFileSync(docFile, markdown);
-  // Only a run with the relay section has a chart (and only then does the doc show it).
+  // Only a run with the relay (pod) section has its chart (and only then does the doc show it).
   if (svg) writeFileSync(chartFile, svg);
+  if (podSvg) writeFileSync(podChartFile, podSvg);
   return markdown;
 }
 

@@ -2,6 +2,8 @@ import type { Proposal } from './app';
 import type { LoadSummary, Machine } from './lib/machine';
 import type { ProfileSummary } from './profile';
 import type { RelayResult } from './relay/types';
+import type { PodResult } from './relay/pod-types';
+import type { Fingerprint } from './fingerprint';
 import type { ScaleResult } from './scale';
 import type { SynthResult } from './synth';
 import type { SuiteTiming } from './tests';
@@ -18,6 +20,12 @@ export interface BenchResults {
   /** Changes the bench measures in its "proposed" bundle. */
   proposals?: Proposal[];
   relay?: RelayResult;
+  /** What the relay figures were measured on (bench/fingerprint.ts). */
+  fingerprint?: Fingerprint;
+  /** Wall time of the whole run, ms. */
+  tookMs?: number;
+  /** The relay at the pod's own CPU and memory limits (cgroups). */
+  pod?: PodResult;
   tests?: SuiteTiming[];
   /** Section name -> why it was not measured in this run. */
   skipped: Record<string, string>;

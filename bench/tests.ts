@@ -12,7 +12,9 @@ export interface SuiteTiming {
 }
 
 export async function timeSuite(root: string, project: string, log: (s: string) => void): Promise<SuiteTiming> {
-  const args = ['vitest', 'run', '--project', project];
+  // test/bench/performance-doc.test.ts checks the doc this run is about to rewrite: when the
+  // measured code changed, it fails until the run ends, so it is left out of the timing.
+  const args = ['vitest', 'run', '--project', project, ...(project === 'unit' ? ['--exclude', 'test/bench/performance-doc.test.ts', '--exclude', 'test/integration/**'] : [])];
   const command = `npx ${args.join(' ')}`;
   const started = performance.now();
   try {

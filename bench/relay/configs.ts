@@ -36,7 +36,8 @@ export function relayConfigs(relayName: string): RelayConfig[] {
       label: 'prod',
       description: 'environments/prod.yaml rendered by src/postfix (TLS `secure` to the relay, `smtp_tls_connection_reuse = yes` through tlsproxy, rate limits, sender allowlist).',
       mainCf: { ...BENCH_NETWORKS },
-      overrides: ['mynetworks = 127.0.0.0/8'],
+      editFiles: relayCacheToSink,
+      overrides: ['mynetworks = 127.0.0.0/8', 'smtp_connection_cache_destinations = 127.0.0.1 (the sink, as relayhost)'],
     },
     {
       id: 'stock',
@@ -59,12 +60,15 @@ export function relayConfigs(relayName: string): RelayConfig[] {
       overrides: ['mynetworks = 127.0.0.0/8', 'chroot n in master.cf', 'smtp_tls_security_level = secure', `smtp_tls_secure_cert_match = ${relayName}`],
     },
     {
+      // Not run by default any more (the pod-limits section sweeps the process limits at the pod's
+      // real limits); kept for --relay-configs=prod-tuned.
       id: 'prod-tuned',
       label: 'prod, tighter limits',
       description:
         'The prod configuration with tighter process limits than it renders: `default_process_limit = 20` (at most 20 smtpd, smtp, trivial-rewrite... processes each; ' +
         'further clients wait in the listen queue) and `default_destination_concurrency_limit = 10` (10 reused TLS connections to the relay): what memory and throughput they trade.',
       mainCf: { ...BENCH_NETWORKS, ...PROPOSED_LIMITS },
+      editFiles: relayCacheToSink,
       overrides: ['mynetworks = 127.0.0.0/8', ...Object.entries(PROPOSED_LIMITS).map(([k, v]) => `${k} = ${v}`)],
     },
     {
@@ -83,10 +87,11 @@ export function relayConfigs(relayName: string): RelayConfig[] {
  * Debian's stock files with the harness' overrides (paths, loopback listener, mynetworks, relayhost,
  * CA file, no reverse lookups) carried over from the rendered main.cf, and `extra` on top.
  */
-function stockFiles(extra: Record<string, string>): (files: PostfixFiles, port: number) => PostfixFiles {
+export function stockFiles(extra: Record<string, string>): (files: PostfixFiles, port: number) => PostfixFiles {
   return (files, port) => {
     const harness = harnessOverrides(files['main.cf']);
-    const mainCf = overrideMainCf(readFileSync(STOCK_MAIN_CF, 'utf8'), { ...harness, ...extra }, 'bench overrides (harness paths, ports, relayhost, mynetworks)');
+    // extra first: the harness' paths, listener, relayhost and mynetworks win over what run.sh would write.
+    const mainCf = overrideMainCf(readFileSync(STOCK_MAIN_CF, 'utf8'), { ...extra, ...harness }, 'bench overrides (harness paths, ports, relayhost, mynetworks)');
     const masterCf = readFileSync(STOCK_MASTER_CF, 'utf8')
       .split('\n')
       .map((line) => {
@@ -100,6 +105,17 @@ function stockFiles(extra: Record<string, string>): (files: PostfixFiles, port: 
       .join('\n');
     return { ...files, 'main.cf': mainCf, 'master.cf': masterCf };
   };
+}
+
+/**
+ * The rendered `smtp_connection_cache_destinations` names the relay host (smtp-relay.gmail.com);
+ * the harness points relayhost at the loopback sink, so the bench points the cache at it too, as
+ * it does relayhost. A configuration that does not set it is left alone.
+ */
+export function relayCacheToSink(files: PostfixFiles): PostfixFiles {
+  const main = files['main.cf'];
+  if (!/^smtp_connection_cache_destinations\s*=\s*\S/m.test(main)) return files;
+  return { ...files, 'main.cf': overrideMainCf(main, { smtp_connection_cache_destinations: '127.0.0.1' }, 'bench: the connection cache follows relayhost to the sink') };
 }
 
 /** The `name = value` lines the harness appended after its marker comment. */

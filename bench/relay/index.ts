@@ -10,6 +10,9 @@ import { SinkProcess } from './sink-process';
 import { cpuByCommand, treeCpuByPid, treeCpuMs, TreeMemorySampler } from './tree';
 import type { RelayConfigResult, RelayDrain, RelayLevel, RelayResult, SinkAloneLevel } from './types';
 
+export { runPodBench } from './pod';
+import { prodSettings } from './prod-settings';
+
 /**
  * Relay throughput: the prod configuration against Debian's stock one and against the
  * submission-only ceiling, on real Postfix, on the same load, in one run. All instances run at
@@ -104,7 +107,8 @@ export async function runRelayBench(o: RelayBenchOptions): Promise<RelayResult> 
       { id: config.id, link: 'loopback' as const, sink, config },
       ...(WAN_CONFIGS.has(config.id) ? [{ id: `${config.id}@wan`, link: 'wan' as const, sink: wanSink, config }] : []),
     ]);
-    for (const p of plan.filter((p) => !o.only?.length || o.only.includes(p.id))) {
+    // prod-tuned only when asked for: the pod-limits section sweeps the process limits instead.
+    for (const p of plan.filter((p) => (o.only?.length ? o.only.includes(p.id) : p.id !== 'prod-tuned'))) {
       const port = await freePort();
       const instance = await startPostfix({
         env,
@@ -195,6 +199,7 @@ export async function runRelayBench(o: RelayBenchOptions): Promise<RelayResult> 
       messagesPerLevel,
       memoryLimitMiB: memoryBytes(env.resources.limits.memory) / 1024 ** 2,
       ...(env.tuning ? { prodTuning: { processLimit: env.tuning.processLimit, relayConcurrency: env.tuning.relayConcurrency } } : {}),
+      prod: prodSettings(env),
       sinkAlone,
       configs,
       notes: [],

@@ -24,6 +24,14 @@ export interface LoadOptions {
   runId: string;
   /** Source address of each client (index = client number); the system's choice when missing. */
   localAddresses?: string[];
+  /** Source address per message instead (e.g. a new client address each time, to stay under per-client rate limits). */
+  localAddressFor?: (message: number) => string;
+  /** Open loop: start this many connections per second (one message each) instead of `concurrency` busy sessions. */
+  arrivalsPerSecond?: number;
+  /** Stop starting messages after this long (sustained load); `messages` stays an upper bound. */
+  durationMs?: number;
+  /** Keep the Message-ID (without "@...") of every accepted message, to check delivery exactly once. */
+  trackIds?: boolean;
 }
 
 export interface LoadResult {
@@ -37,6 +45,12 @@ export interface LoadResult {
   /** Accepted messages per second, client side. */
   acceptedPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** MAIL FROM to the 250 after the data: the SMTP transaction alone, without connecting and waiting for a free smtpd. */
+  transactionMs: { p50: number; p90: number; p99: number; max: number };
+  /** With durationMs: messages accepted within the first durationMs (the sustained window). */
+  acceptedInWindow: number;
+  /** With trackIds: the ids of the accepted messages. */
+  acceptedIds?: string[];
   /** Wall-clock time when the first message started and the last one was accepted (Date.now()). */
   startedAt: number;
   endedAt: number;
@@ -45,6 +59,9 @@ export interface LoadResult {
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const perConnection = o.perConnection ?? 1;
   const latencies: number[] = [];
+  const transactions: number[] = [];
+  const acceptedIds: string[] = [];
+  let acceptedInWindow = 0;
   let next = 0;
   let accepted = 0;
   let rejected = 0;
@@ -53,26 +70,29 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const startedAt = Date.now();
   const started = performance.now();
   const deadline = started + o.deadlineMs;
+  const stopStarting = o.durationMs === undefined ? deadline : Math.min(deadline, started + o.durationMs);
   const note = (problem: string) => (firstProblem ??= problem);
 
-  const worker = async (_: unknown, index: number): Promise<void> => {
-    const localAddress = o.localAddresses?.[index];
-    while (next < o.messages && performance.now() < deadline) {
-      const batch = Math.min(perConnection, o.messages - next);
-      const first = next;
-      next += batch;
+  /** One connection: `batch` messages from message number `first`. */
+  const connection = async (first: number, batch: number, address: string | undefined): Promise<void> => {
+    {
       let t0 = performance.now();
       let session: SmtpSession | undefined;
       try {
-        session = await SmtpSession.open(o.host, o.port, 30_000, localAddress);
+        session = await SmtpSession.open(o.host, o.port, 30_000, address);
         await session.ehlo(o.ehloName);
         if (o.tls) await session.startTls(o.tls.ca, o.tls.servername, o.ehloName);
         for (let i = 0; i < batch; i++) {
           const id = `${o.runId}.${first + i}`;
+          const t1 = performance.now();
           const reply = await session.send(o.from, o.to, message(o.from, o.to, id, o.messageBytes));
           if (reply.code === 250) {
             accepted++;
-            latencies.push(performance.now() - t0);
+            const t2 = performance.now();
+            latencies.push(t2 - t0);
+            transactions.push(t2 - t1);
+            if (t2 <= stopStarting) acceptedInWindow++;
+            if (o.trackIds) acceptedIds.push(id);
           } else {
             rejected++;
             note(reply.text);
@@ -88,10 +108,43 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
   };
 
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  const worker = async (_: unknown, index: number): Promise<void> => {
+    const localAddress = o.localAddresses?.[index];
+    while (next < o.messages && performance.now() < stopStarting) {
+      const batch = Math.min(perConnection, o.messages - next);
+      const first = next;
+      next += batch;
+      await connection(first, batch, o.localAddressFor?.(first) ?? localAddress);
+    }
+  };
+
+  if (o.arrivalsPerSecond) {
+    // Open loop: a new connection every 1/rate seconds whatever the server does (as independent
+    // application pods do), at most `concurrency` open at once (the rest count as errors).
+    const pending = new Set<Promise<void>>();
+    for (let i = 0; next < o.messages; i++) {
+      const at = started + (i * 1000) / o.arrivalsPerSecond;
+      if (at >= stopStarting) break;
+      const wait = at - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      const first = next;
+      next += 1;
+      if (pending.size >= o.concurrency) {
+        errors++;
+        note(`more than ${o.concurrency} sessions open at once`);
+        continue;
+      }
+      const p = connection(first, 1, o.localAddressFor?.(first)).finally(() => pending.delete(p));
+      pending.add(p);
+    }
+    await Promise.all(pending);
+  } else await Promise.all(Array.from({ length: o.concurrency }, worker));
   const elapsedMs = performance.now() - started;
-  const sorted = latencies.sort((a, b) => a - b);
-  const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+  const summary = (values: number[]) => {
+    const sorted = values.sort((a, b) => a - b);
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+    return { p50: pct(50), p90: pct(90), p99: pct(99), max: sorted[sorted.length - 1] ?? NaN };
+  };
   return {
     concurrency: o.concurrency,
     attempted: next,
@@ -101,7 +154,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     ...(firstProblem ? { firstProblem } : {}),
     elapsedMs,
     acceptedPerSecond: (accepted * 1000) / elapsedMs,
-    latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: sorted[sorted.length - 1] ?? NaN },
+    acceptedInWindow,
+    latencyMs: summary(latencies),
+    transactionMs: summary(transactions),
+    ...(o.trackIds ? { acceptedIds } : {}),
     startedAt,
     endedAt: Date.now(),
   };

@@ -42,6 +42,21 @@ export class SinkProcess {
     });
   }
 
+  /** How many times the sink received each Message-ID of run `prefix` (and forgets them). */
+  ids(prefix: string): Promise<Record<string, number>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the bench sink did not answer')), 10_000);
+      const onMessage = (m: { type: string; prefix?: string; ids?: Record<string, number> }): void => {
+        if (m.type !== 'ids' || m.prefix !== prefix) return;
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(m.ids ?? {});
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ type: 'ids', prefix });
+    });
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));

@@ -39,6 +39,8 @@ export class FastSink {
   private context: SecureContext;
   readonly stats: SinkStats = { port: 0, messages: 0, connections: 0, tlsConnections: 0, lastMessageAt: 0, ehloNames: [] };
   private readonly sockets = new Set<Socket>();
+  /** How many times each bench Message-ID (the part before "@") arrived: exactly once is the goal. */
+  private readonly ids = new Map<string, number>();
 
   constructor(private readonly options: SinkOptions) {
     this.context = createSecureContext({ key: options.key, cert: options.cert });
@@ -79,12 +81,15 @@ export class FastSink {
     let inData = false;
     let buffer = '';
     let tail = '';
+    // The start of the current message's data, where its Message-ID header is.
+    let head = '';
 
     const onData = (chunk: Buffer): void => {
       buffer += chunk.toString('latin1');
       let out = '';
       for (;;) {
         if (inData) {
+          if (head.length < HEAD_BYTES) head += buffer.slice(0, HEAD_BYTES - head.length);
           // The data ends at CRLF.CRLF; `tail` carries the last bytes already seen (DATA's own
           // CRLF at first), so a terminator split across chunks is still found.
           const text = tail + buffer;
@@ -98,6 +103,8 @@ export class FastSink {
           inData = false;
           this.stats.messages++;
           this.stats.lastMessageAt = Date.now();
+          const id = MESSAGE_ID.exec(head)?.[1];
+          if (id) this.ids.set(id, (this.ids.get(id) ?? 0) + 1);
           out += `250 2.0.0 Ok: queued as ${this.stats.messages}\r\n`;
           continue;
         }
@@ -128,6 +135,7 @@ export class FastSink {
           out += '354 End data with <CR><LF>.<CR><LF>\r\n';
           inData = true;
           tail = '\r\n';
+          head = '';
         } else if (verb === 'QUIT') {
           send(out + '221 2.0.0 Bye\r\n', true);
           return;
@@ -141,18 +149,34 @@ export class FastSink {
     socket.on('data', onData);
     send('220 smtp-relay.gmail.com ESMTP bench sink\r\n');
   }
+
+  /** Counts of the Message-IDs that start with `prefix` + "."; forgets them (each run asks once). */
+  takeIds(prefix: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, n] of this.ids) {
+      if (!id.startsWith(`${prefix}.`)) continue;
+      out[id] = n;
+      this.ids.delete(id);
+    }
+    return out;
+  }
 }
+
+const HEAD_BYTES = 4096;
+const MESSAGE_ID = /^Message-ID:\s*<([^@>\s]+)@/im;
 
 /** Child-process entry: `{ key, cert, replyDelayMs }` in, `{ port }` out, then `stats` requests answered with SinkStats. */
 export function serveOverIpc(): void {
   let sink: FastSink | undefined;
-  process.on('message', async (msg: { type: string; key?: string; cert?: string; replyDelayMs?: number }) => {
+  process.on('message', async (msg: { type: string; key?: string; cert?: string; replyDelayMs?: number; prefix?: string }) => {
     if (msg.type === 'start' && msg.key && msg.cert) {
       sink = new FastSink({ key: msg.key, cert: msg.cert, replyDelayMs: msg.replyDelayMs ?? 0 });
       const port = await sink.listen();
       process.send?.({ type: 'started', port });
     } else if (msg.type === 'stats') {
       process.send?.({ type: 'stats', stats: sink?.stats });
+    } else if (msg.type === 'ids' && msg.prefix) {
+      process.send?.({ type: 'ids', prefix: msg.prefix, ids: sink?.takeIds(msg.prefix) ?? {} });
     } else if (msg.type === 'stop') {
       await sink?.close();
       process.exit(0);

@@ -1,5 +1,6 @@
 import type { LoadResult } from './load';
 import type { TreeMemory } from './tree';
+import type { ProdSettings } from './pod-types';
 
 /** Shapes of the relay throughput results (kept apart from the harness-dependent code). */
 
@@ -61,6 +62,8 @@ export interface RelayResult {
   memoryLimitMiB: number;
   /** prod's own process limits (environments/prod.yaml `tuning`, with defaults). */
   prodTuning?: { processLimit: number; relayConcurrency: number };
+  /** environments/prod.yaml as the project's loader reads it (the analysis quotes the HPA target, requests and rate limits from here). */
+  prod?: ProdSettings;
   sinkAlone: SinkAloneLevel[];
   configs: RelayConfigResult[];
   notes: string[];

@@ -3,6 +3,7 @@ import { ownerLabel } from '../profile';
 import type { RelayResult } from '../relay/types';
 import { int, mib, ms, pct, x } from './format';
 import { busiest, cpuPerMessage, drainRate, find, levelAt, peakRate } from './relay-metrics';
+import { maxFinite } from './pod-metrics';
 
 /**
  * The "why" paragraphs of the report. They are computed from the measurements, so a rerun keeps
@@ -140,9 +141,9 @@ export function relayAnalysis(relay: RelayResult): string[] {
   const stockTlsWan = find(relay, 'stock-tls@wan');
   const stockWan = find(relay, 'stock@wan');
 
-  // The sink.
-  const busy = Math.max(...relay.configs.flatMap((c) => [...c.levels.map((l) => l.sinkBusy), c.drain?.sinkBusy ?? 0]));
-  const sinkReuse = Math.max(...relay.sinkAlone.filter((l) => l.mode.includes('100 messages')).map((l) => l.load.acceptedPerSecond), NaN);
+  // The sink. Math.max over a list with a NaN is NaN: only finite values count (maxFinite).
+  const busy = maxFinite(relay.configs.flatMap((c) => [...c.levels.map((l) => l.sinkBusy), c.drain?.sinkBusy ?? NaN]));
+  const sinkReuse = maxFinite(relay.sinkAlone.filter((l) => l.mode.includes('100 messages')).map((l) => l.load.acceptedPerSecond));
   out.push(
     `- **The sink is not the bottleneck.** While Postfix relayed to it, the sink's one thread was at most ${pct(busy)} busy (its CPU time over the wall time of a level or a drain). ` +
       (Number.isFinite(sinkReuse) ? `Alone it takes up to ${int(sinkReuse)} messages/s over reused TLS connections; with a handshake per message the load generator's own TLS (in JavaScript, on the same cores) limits the sink-alone numbers, not the sink. ` : '') +
@@ -214,13 +215,20 @@ export function relayAnalysis(relay: RelayResult): string[] {
   }
   // Per-pod capacity.
   if (prod) {
-    const c = cpuPerMessage(levelAt(prod, 20) ?? busiest(prod));
+    const level = levelAt(prod, 20) ?? busiest(prod);
+    const c = cpuPerMessage(level);
+    const p = relay.prod;
     if (Number.isFinite(c) && c > 0) {
       const perPod = relay.cpuLimitMillicores / c;
       out.push(
-        `- **What a prod pod moves:** at ${(c).toFixed(2)} ms of CPU per message (20 clients), the ${relay.cpuLimitMillicores}m CPU limit allows about **${int(perPod)} messages/s per pod** ` +
-          `(${int(perPod * 60)}/minute) on CPUs like these, whatever the link. The HPA (target 70 % of the 100m request) adds pods from about ${int((0.7 * 100) / c)} messages/s per pod. ` +
-          'Per client, prod allows 600 messages and 6000 recipients per minute (anvil rate limits, applied to mynetworks too): one application pod cannot send more than 10 messages/s.',
+        `- **What a prod pod would move if CPU time per message stayed as on two whole cores:** at ${c.toFixed(2)} ms of CPU per message (${level?.concurrency ?? '?'} clients), the ${relay.cpuLimitMillicores}m CPU limit allows about ${int(perPod)} messages/s per pod ` +
+          `(${int(perPod * 60)}/minute). ` +
+          (p
+            ? `The HPA (target ${p.autoscaling.cpuTargetPercent} % of the ${p.cpuRequestMillicores}m request) adds pods from about ${int(((p.autoscaling.cpuTargetPercent / 100) * p.cpuRequestMillicores) / c)} messages/s per pod. ` +
+              `Per client, prod allows ${p.rateLimits.messagesPerMinute || 'unlimited'} messages and ${p.rateLimits.recipientsPerMinute || 'unlimited'} recipients per minute (anvil rate limits, applied to mynetworks too)` +
+              (p.rateLimits.messagesPerMinute ? `: one application pod cannot send more than ${ms(p.rateLimits.messagesPerMinute / 60)} messages/s. ` : '. ')
+            : '') +
+          "The next section measures it inside the pod's real limits instead.",
       );
     }
   }
@@ -236,19 +244,21 @@ export function relayAnalysis(relay: RelayResult): string[] {
     out.push(
       `- **Memory:** prod peaks at ${mib(prod.peakMemory.pssMiB)} PSS (${pct(share)} of the ${relay.memoryLimitMiB} MiB limit; RSS summed over processes ${mib(prod.peakMemory.rssMiB)}, which counts shared pages once per process) ` +
         `with ${top.memory.processes} processes at ${top.concurrency} clients: ${by.join(', ')}. Postfix starts a process per concurrent client session ` +
-        `(up to \`default_process_limit\`${t ? ` = ${t.processLimit}, prod's \`tuning.processLimit\`` : ''}) and up to ${t ? t.relayConcurrency : 20} smtp processes for the relay, ` +
+        `(up to \`default_process_limit\`${t ? ` = ${t.processLimit}, prod's \`tuning.processLimit\`` : ''}) and up to ${t ? `${t.relayConcurrency} (\`tuning.relayConcurrency\`)` : '`default_destination_concurrency_limit`'} smtp processes for the relay, ` +
         'so memory follows the number of concurrent clients, not the message rate. PSS leaves out what the cgroup also charges (page cache of the queue files, socket buffers): keep a margin.',
     );
     if (tuned) {
       const tShare = tuned.peakMemory.pssMiB / relay.memoryLimitMiB;
+      const tight = tuned.overrides.filter((o) => /limit/.test(o));
+      const value = (name: string) => tight.find((o) => o.startsWith(name))?.split('=')[1]?.trim() ?? '?';
       out.push(
-        `  With tighter limits (\`default_process_limit = 20\`, \`default_destination_concurrency_limit = 10\`) prod would peak at ${mib(tuned.peakMemory.pssMiB)} (${pct(tShare)}); ` +
+        `  With tighter limits (${tight.map((o) => `\`${o}\``).join(', ')}) prod would peak at ${mib(tuned.peakMemory.pssMiB)} (${pct(tShare)}); ` +
           `it delivered ${int(peakRate(tuned))}/s at its best level against ${int(peakRate(prod))}/s (${x(peakRate(tuned) / peakRate(prod))}), drained the backlog at ${int(drainRate(tuned))}/s against ${int(drainRate(prod))}/s, ` +
           `and its p99 acceptance latency at 50 clients was ${ms(levelAt(tuned, 50)?.load.latencyMs.p99 ?? NaN)} ms against ${ms(levelAt(prod, 50)?.load.latencyMs.p99 ?? NaN)} ms (clients beyond the limit wait in the listen queue).`,
       );
       if (share > GOALS.memoryShareOfLimit) {
         out.push(
-          `  To meet the goal, lower prod's limits in environments/prod.yaml: \`tuning: { processLimit: 20, relayConcurrency: 10 }\` (rendered by src/postfix/main-cf.ts), or raise \`resources.limits.memory\`.`,
+          `  To meet the goal, lower prod's limits in environments/prod.yaml: \`tuning: { processLimit: ${value('default_process_limit')}, relayConcurrency: ${value('default_destination_concurrency_limit')} }\` (rendered by src/postfix/main-cf.ts), or raise \`resources.limits.memory\`.`,
         );
       }
       out.push('');

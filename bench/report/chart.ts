@@ -15,6 +15,10 @@ export interface Panel {
   title: string;
   categories: string[];
   series: Series[];
+  /** This panel's own y axis label (with ChartOptions.independentY). */
+  yLabel?: string;
+  /** Tooltip unit after the value (default "/s"). */
+  unit?: string;
 }
 
 export interface ChartOptions {
@@ -24,6 +28,10 @@ export interface ChartOptions {
   panels: Panel[];
   panelWidth?: number;
   height?: number;
+  /** Each panel scales its own y axis (panels of different quantities); default one shared scale. */
+  independentY?: boolean;
+  /** What the x categories are, in tooltips (default "clients"). */
+  xUnit?: string;
 }
 
 export function chart(o: ChartOptions): string {
@@ -35,11 +43,17 @@ export function chart(o: ChartOptions): string {
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="16" y="24" font-size="15" font-weight="bold">${esc(o.title)}</text>`,
   ];
-  // One y scale for all panels, so their heights compare.
-  const max = Math.max(1, ...o.panels.flatMap((p) => p.series.flatMap((s) => s.values.filter(Number.isFinite))));
-  const step = niceStep(max / 5);
-  const top = Math.ceil((max * 1.05) / step) * step;
-  o.panels.forEach((p, i) => parts.push(panel(p, i * panelWidth, panelWidth, height, top, step, o)));
+  // One y scale for all panels, so their heights compare (unless they show different quantities).
+  const scale = (panels: Panel[]) => {
+    const max = Math.max(1, ...panels.flatMap((p) => p.series.flatMap((s) => s.values.filter(Number.isFinite))));
+    const step = niceStep(max / 5);
+    return { top: Math.ceil((max * 1.05) / step) * step, step };
+  };
+  const shared = scale(o.panels);
+  o.panels.forEach((p, i) => {
+    const { top, step } = o.independentY ? scale([p]) : shared;
+    parts.push(panel(p, i * panelWidth, panelWidth, height, top, step, o));
+  });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }
@@ -62,14 +76,14 @@ function panel(p: Panel, left: number, width: number, height: number, top: numbe
   out.push(`<line x1="${left + m.left}" x2="${left + m.left + plotW}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#444"/>`);
   out.push(`<line x1="${left + m.left}" x2="${left + m.left}" y1="${m.top}" y2="${m.top + plotH}" stroke="#444"/>`);
   out.push(`<text x="${left + m.left + plotW / 2}" y="${m.top + plotH + 40}" text-anchor="middle">${esc(o.xLabel)}</text>`);
-  out.push(`<text transform="translate(${left + 16} ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`);
+  out.push(`<text transform="translate(${left + 16} ${m.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(p.yLabel ?? o.yLabel)}</text>`);
   p.series.forEach((s, k) => {
     const points = s.values.map((v, i) => (Number.isFinite(v) ? `${f(x(i))},${f(y(v))}` : '')).filter(Boolean);
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2.5"${dash} points="${points.join(' ')}"/>`);
     s.values.forEach((v, i) => {
       if (!Number.isFinite(v)) return;
-      out.push(`<circle cx="${f(x(i))}" cy="${f(y(v))}" r="4" fill="${s.color}"><title>${esc(`${s.label}, ${p.categories[i]} clients: ${Math.round(v)}/s`)}</title></circle>`);
+      out.push(`<circle cx="${f(x(i))}" cy="${f(y(v))}" r="4" fill="${s.color}"><title>${esc(`${s.label}, ${p.categories[i]} ${o.xUnit ?? 'clients'}: ${Math.round(v)}${p.unit ?? '/s'}`)}</title></circle>`);
     });
     const ly = m.top + plotH + 62 + k * 18;
     const lx = left + m.left;

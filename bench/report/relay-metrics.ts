@@ -1,4 +1,5 @@
 import type { RelayConfigResult, RelayLevel, RelayResult } from '../relay/types';
+import { maxFinite } from './pod-metrics';
 
 /** Derived relay numbers shared by the goals table, the analysis and the chart. */
 
@@ -7,7 +8,7 @@ export const find = (relay: RelayResult | undefined, id: string): RelayConfigRes
 /** Delivered/s, or accepted/s for the ceiling (which delivers nothing). */
 export const rate = (c: RelayConfigResult, l: RelayLevel): number => (c.config === 'ceiling' ? l.load.acceptedPerSecond : l.deliveredPerSecond);
 
-export const peakRate = (c: RelayConfigResult | undefined): number => (c ? Math.max(...c.levels.map((l) => rate(c, l))) : NaN);
+export const peakRate = (c: RelayConfigResult | undefined): number => (c ? maxFinite(c.levels.map((l) => rate(c, l))) : NaN);
 
 export const levelAt = (c: RelayConfigResult | undefined, concurrency: number): RelayLevel | undefined => c?.levels.find((l) => l.concurrency === concurrency);
 

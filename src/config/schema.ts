@@ -21,6 +21,8 @@ import {
   storageQuantity,
   webUrl,
 } from './formats';
+import { checkProbe, probeSection } from './sections/probe';
+import { checkSlo, sloSection } from './sections/slo';
 import { EXPORTER_IMAGE, EXPORTER_IMAGE_PROVENANCE, RELAY_IMAGE, RELAY_IMAGE_PROVENANCE } from './images';
 import { checkRelayAuth, relayAuthSchema } from './sections/auth';
 import { checkExtraMainCf, postfixSchema } from './sections/postfix';
@@ -39,12 +41,16 @@ import { checkStrings } from './strings';
  */
 
 /**
- * Peak memory (PSS, MiB) of a relay pod's Postfix at full load, from per-process figures measured
- * by the benchmark (docs/PERFORMANCE.md): smtpd 1.23, cleanup 0.68 (one each per client
- * session), smtp 1.97 (one per relay connection), plus about 10 MiB of fixed daemons.
+ * Peak memory (MiB) the kubelet sees for a relay pod's Postfix container in a burst of clients
+ * (its cgroup working set: processes, page cache of the queue and log, kernel memory), fitted to
+ * the pod-limits benchmark (docs/PERFORMANCE.md, "Process limits"; the run that set these coefficients:
+ * 200 sessions against 200m CPU and 256 MiB peaked at 131 MiB with processLimit 30 and 194 MiB with 60 (relayConcurrency 20),
+ * and at 105 MiB with processLimit 30 and relayConcurrency 10). About 2.1 MiB per process-limit
+ * step (an smtpd and a cleanup per session, with their share of the page cache), 2.5 MiB per relay
+ * connection (an smtp and its tlsproxy state), 18 MiB of fixed daemons and the entrypoint.
  */
 export function estimatedPeakMemoryMiB(processLimit: number, relayConcurrency: number): number {
-  return processLimit * (1.23 + 0.68) + Math.min(processLimit, relayConcurrency) * 1.97 + 10;
+  return 18 + processLimit * 2.1 + Math.min(processLimit, relayConcurrency) * 2.5;
 }
 
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
@@ -274,7 +280,7 @@ export const environmentObject = z
           .max(200)
           .default(30)
           .describe(
-            'default_process_limit: at most this many smtpd (and cleanup, smtp, tlsproxy) processes, about 1.3 MiB each. Clients beyond it wait in the listen queue instead of growing the pod towards its memory limit.',
+            'default_process_limit: at most this many smtpd (and cleanup, smtp, tlsproxy) processes, about 2.1 MiB of pod memory per step in a burst. Postfix also uses it as the listen backlog: about twice this many concurrent sessions fit a pod, later connections wait for TCP retransmissions (docs/PERFORMANCE.md).',
           ),
         relayConcurrency: z
           .number()
@@ -333,7 +339,7 @@ export const environmentObject = z
         enabled: z.boolean().default(true).describe('Create a ServiceMonitor (needs the prometheus-operator CRDs).'),
         interval: duration.default('30s').describe('Scrape interval.'),
         scrapeTimeout: duration.default('10s').describe('Scrape timeout; at most serviceMonitor.interval (Prometheus refuses a longer one).'),
-        labels: labels.default({}).describe('Extra labels on the ServiceMonitor and PrometheusRule (e.g. release: kube-prometheus-stack).'),
+        labels: labels.default({}).describe('Extra labels on the ServiceMonitor, the Probe and the PrometheusRule (e.g. release: kube-prometheus-stack).'),
       })
       .strict()
       .prefault({})
@@ -361,6 +367,8 @@ export const environmentObject = z
       .strict()
       .prefault({})
       .describe('Grafana dashboard.'),
+    probe: probeSection.prefault({}).describe('Client-side SMTP probe through a blackbox exporter (prometheus-operator Probe).'),
+    slo: sloSection.prefault({}).describe('Service level objectives, their recording rules and burn-rate alerts (docs/SLO.md).'),
     autoscaling: z
       .object({
         enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (the workload then has no replicas field).'),
@@ -448,6 +456,8 @@ export const environmentSchema = environmentObject
   .superRefine((env, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     checkStrings(env, issue);
+    checkProbe(env, issue);
+    checkSlo(env, issue);
     // zod runs this refinement even when a field failed its own format check (the object's shape
     // is intact): compare only values that passed, so a bad field gets its own message, not a crash.
     const isCpu = (q: string) => cpuQuantity.safeParse(q).success;

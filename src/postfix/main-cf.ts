@@ -110,6 +110,15 @@ export function mainCfEntries(env: EnvironmentConfig): MainCfEntry[] {
       'Bounds memory under a burst of clients (about 1.3 MiB a process): further clients wait in the listen queue.',
     ],
     ['default_destination_concurrency_limit', String(env.tuning.relayConcurrency), 'Parallel TLS connections to the relay (all mail goes to one destination).'],
+    ...(relay.connectionReuse
+      ? [
+          [
+            'smtp_connection_cache_destinations',
+            relay.host,
+            'Keep relay connections open between deliveries even without a backlog: else light traffic pays a TLS handshake per message (docs/PERFORMANCE.md). Matched on the host name.',
+          ] as const,
+        ]
+      : []),
     ['anvil_rate_time_unit', '60s'],
     ['smtpd_client_connection_rate_limit', String(limits.connectionsPerMinute), '0 = unlimited.'],
     ['smtpd_client_message_rate_limit', String(limits.messagesPerMinute)],

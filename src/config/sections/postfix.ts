@@ -41,7 +41,7 @@ export const GUARDED_PARAMETERS: readonly Guard[] = [
   { names: ['smtp_tls_wrappermode'], use: 'relay.port (465)', why: 'TLS from the first byte follows the relay port' },
   { names: ['smtp_tls_security_level', 'smtp_use_tls', 'smtp_enforce_tls', 'smtp_tls_enforce_peername', 'smtp_tls_policy_maps'], use: 'relay.tlsSecurityLevel', why: 'TLS to the relay is verified' },
   { names: ['smtp_tls_CAfile', 'smtp_tls_CApath', 'tls_append_default_CA'], use: 'relay.caFile', why: 'the relay is verified against one CA bundle' },
-  { names: ['smtp_tls_connection_reuse'], use: 'relay.connectionReuse', why: 'TLS connection reuse' },
+  { names: ['smtp_tls_connection_reuse', 'smtp_connection_cache_destinations'], use: 'relay.connectionReuse', why: 'TLS connection reuse (and keeping relay connections open under light traffic)' },
   { names: ['smtp_tls_*', 'tlsproxy_*'], use: 'relay.host and relay.tlsSecurityLevel', why: 'the TLS to the relay (names, protocols, tlsproxy\'s copy of them) is rendered from these' },
   { names: ['smtp_sasl_*', 'debug_peer_*'], use: 'relay.auth', why: 'the relay login (debug_peer_* would write it into the log)' },
   { names: ['smtpd_sender_restrictions', 'parent_domain_matches_subdomains'], use: 'mail.allowedSenderDomains', why: 'the sender allowlist' },

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { keyed } from '../../bench/relay/cgroup';
+import { deliveryCheck } from '../../bench/relay/delivery-check';
+import {
+  capacityPerSecond,
+  cpuByCommand,
+  maxFinite,
+  memoryFit,
+  podPoints,
+  podsFor,
+  pointAt,
+  recommendHpaTarget,
+  recommendProcessLimit,
+  targetShareOfLimit,
+} from '../../bench/report/pod-metrics';
+import { podGoalRows, podSection } from '../../bench/report/pod-report';
+import { level, podResult } from './pod-fixture';
+
+// The pure arithmetic behind the "relay at the pod's limits" section (the bench itself runs
+// only with `npm run bench`, never in `npm test`).
+
+describe('maxFinite', () => {
+  it('ignores NaN instead of returning it (Math.max(1, NaN) is NaN)', () => {
+    expect(Math.max(1, NaN)).toBeNaN();
+    expect(maxFinite([1, NaN, 3])).toBe(3);
+    expect(maxFinite([NaN])).toBeNaN();
+    expect(maxFinite([])).toBeNaN();
+  });
+});
+
+describe('deliveryCheck', () => {
+  it('counts lost, duplicated and unacknowledged messages one by one', () => {
+    expect(deliveryCheck(['a.1', 'a.2', 'a.3'], { 'a.1': 1, 'a.2': 2, 'a.4': 1 })).toEqual({ lost: 1, duplicates: 1, unacknowledged: 1 });
+    expect(deliveryCheck(['a.1'], { 'a.1': 1 })).toEqual({ lost: 0, duplicates: 0, unacknowledged: 0 });
+    expect(deliveryCheck([], {})).toEqual({ lost: 0, duplicates: 0, unacknowledged: 0 });
+  });
+});
+
+describe('cgroup stat files', () => {
+  it('parses key value lines (cpu.stat, memory.oom_control)', () => {
+    expect(keyed('nr_periods 10\nnr_throttled 7\nthrottled_time 12345\n')).toEqual({ nr_periods: 10, nr_throttled: 7, throttled_time: 12345 });
+    expect(keyed('oom_kill_disable 0\nunder_oom 0\noom_kill 2\n').oom_kill).toBe(2);
+  });
+});
+
+describe('podPoints', () => {
+  const pod = podResult([
+    level({ config: 'prod', sessions: 50, round: 0, rate: 40, cpuMs: 1000, accepted: 400, lost: 1, workingSetMiB: 120 }),
+    level({ config: 'prod', sessions: 50, round: 1, rate: 60, cpuMs: 3000, accepted: 600, lost: 2, cgroup: { ...level({ config: 'prod', sessions: 50 }).cgroup, cpuMs: 3000, oomKills: 1 } }),
+  ]);
+  const p = pointAt(podPoints(pod), 'prod', 50)!;
+
+  it('shows the better round and pools the CPU per message over every round', () => {
+    expect(p.rate).toBe(60);
+    expect(p.best.round).toBe(1);
+    expect(p.cpuMsPerMessage).toBeCloseTo(4000 / 1000);
+  });
+
+  it('sums the safety counters over every round, so a bad round is never hidden by a good one', () => {
+    expect(p.lost).toBe(3);
+    expect(p.oomKills).toBe(1);
+    expect(p.workingSetMiB).toBe(120);
+  });
+});
+
+describe('capacity guidance', () => {
+  const pod = podResult([level({ config: 'prod', sessions: 50, rate: 45, cpuMs: 2000, accepted: 500 })]);
+
+  it('capacity is the CPU limit over the CPU per message', () => {
+    expect(capacityPerSecond(pod)).toBeCloseTo(200 / 4);
+  });
+
+  it('the HPA target is a share of the request, expressed against the limit', () => {
+    expect(targetShareOfLimit(pod)).toBeCloseTo(0.35);
+    expect(targetShareOfLimit(pod, 100)).toBeCloseTo(0.5);
+    expect(targetShareOfLimit(pod, 400)).toBe(1);
+  });
+
+  it('pods for a rate: at the limit and at the target, never below minReplicas', () => {
+    // 50 msg/s = 3000 per minute per pod at the limit; 1050 at 35 %.
+    expect(podsFor(1_000, 50, pod)).toEqual({ perMinute: 1_000, podsAtLimit: 2, podsAtTarget: 2 });
+    expect(podsFor(10_000, 50, pod)).toEqual({ perMinute: 10_000, podsAtLimit: 4, podsAtTarget: 10 });
+    expect(podsFor(100_000, 50, pod)).toEqual({ perMinute: 100_000, podsAtLimit: 34, podsAtTarget: 96 });
+  });
+});
+
+describe('defaults derived from the sweep', () => {
+  const sweep = (pl100: Partial<Parameters<typeof level>[0]>) =>
+    podResult([
+      level({ config: 'prod', sessions: 200, rate: 40, workingSetMiB: 140, errors: 30 }),
+      level({ config: 'prod-pl100', sessions: 200, kind: 'sweep', rate: 60, workingSetMiB: 180, ...pl100 }),
+    ]);
+
+  it('picks the smallest process limit within 5 % of the best rate with no failure, no OOM kill, memory under 80 %', () => {
+    expect(recommendProcessLimit(sweep({}))?.value).toBe(100);
+  });
+
+  it('refuses a limit whose working set is above 80 % of the memory limit', () => {
+    expect(recommendProcessLimit(sweep({ workingSetMiB: 230 }))?.value).toBeNaN();
+  });
+
+  it('fits peak memory against the process limit', () => {
+    const fit = memoryFit(sweep({}));
+    expect(fit.points).toEqual([
+      { x: 30, y: 140 },
+      { x: 100, y: 180 },
+    ]);
+    expect(fit.slope).toBeCloseTo(40 / 70);
+  });
+
+  it('derives the HPA target from the highest open-loop rate that kept p99 under 1 s, with burst headroom', () => {
+    const open = (share: number, p99: number, cpuMs: number) =>
+      level({ config: 'prod', sessions: 200, kind: 'open', offeredShare: share, offeredPerSecond: 50 * share, rate: 50 * share, p99, load: { cpuMs, wallMs: 10_000, periods: 100, throttledPeriods: 10 } });
+    const pod = podResult([open(0.5, 200, 1000), open(0.85, 600, 1500), open(1, 3000, 2000)]);
+    // 0.85: 150m = 150 % of the 100m request; / 1.5 = 100 %.
+    expect(recommendHpaTarget(pod)?.value).toBe(100);
+  });
+});
+
+describe('the report', () => {
+  const pod = podResult([
+    level({ config: 'prod', sessions: 50, rate: 66 }),
+    level({ config: 'stock-image', sessions: 50, rate: 40 }),
+    level({ config: 'prod', sessions: 200, rate: 60, lost: 0 }),
+  ]);
+
+  it('marks the goals met or missed from the figures', () => {
+    const rows = podGoalRows(pod);
+    expect(rows[0]![0]).toMatch(/prod against the stock image/);
+    expect(rows[0]![2]).toMatch(/^1\.65x/);
+    expect(rows[0]![4]).toBe('**met**');
+    expect(rows[1]![4]).toBe('**met**'); // 66/s, p99 300 ms
+    expect(podGoalRows(podResult([level({ config: 'prod', sessions: 50, rate: 59 })]))[0]![4]).toBe('**missed**');
+  });
+
+  it('an OOM kill or a lost message at 200 sessions misses the goal', () => {
+    const bad = podResult([level({ config: 'prod', sessions: 200, lost: 2 })]);
+    expect(podGoalRows(bad).find((r) => /OOM/.test(r[0]!))![4]).toBe('**missed**');
+  });
+
+  it('quotes the HPA target, request and rate limits from the prod settings, not constants', () => {
+    const other = podResult(pod.levels, { prod: { ...pod.prod, autoscaling: { ...pod.prod.autoscaling, cpuTargetPercent: 85 }, rateLimits: { connectionsPerMinute: 0, messagesPerMinute: 123, recipientsPerMinute: 456 } } });
+    const text = podSection(other).join('\n');
+    expect(text).toMatch(/target 85 % of the 100m request/);
+    expect(text).toMatch(/123 messages and 456 recipients per minute/);
+    expect(text).not.toMatch(/NaN/);
+  });
+
+  it('splits the CPU by process per message', () => {
+    const shares = cpuByCommand(pod.levels.filter((l) => l.config === 'prod' && l.sessions === 50));
+    expect(shares[0]).toMatchObject({ command: 'smtp', msPerMessage: 1.5 });
+  });
+});
