@@ -18,6 +18,11 @@ export const MONITOR_GID = 2525;
 /** Seconds between two log-size checks of the rotation loop. */
 export const LOG_ROTATE_CHECK_SECONDS = 10;
 
+/** Indents every non-empty line of a shell fragment (to nest it one block deeper). */
+function indentLines(text: string, by: string): string {
+  return text.replace(/^(?=.)/gm, by);
+}
+
 /**
  * The postfix container's command, run as `sh <ENTRYPOINT_PATH>`. POSIX sh: it runs under
  * BusyBox ash in the Alpine image and under dash on Debian (integration tests), and passes
@@ -34,8 +39,9 @@ export function renderEntrypoint(env: EnvironmentConfig): string {
 #   1. prepares the writable volumes (queue, data_directory, log directory);
 #   2. streams the Postfix log file to stdout, so \`kubectl logs\` shows it;
 #   3. runs \`postfix check\`: a bad configuration stops the container here, visibly;
-#   4. runs the master in the foreground; SIGTERM becomes \`postfix stop\`, and the script exits
-#      when the master does, so Kubernetes restarts a crashed relay;
+#   4. runs the master in the foreground; SIGTERM stops the background loop (6, 7) and then runs
+#      \`postfix stop\`, once; the script exits when the master does, so Kubernetes restarts a
+#      crashed relay, and names the cause when the master dies at start-up;
 #   5. lets the exporter (uid ${EXPORTER_UID}, gid ${MONITOR_GID}) read the log and reach showq;
 #   6. rotates the log file at ${env.metrics.logRotateBytes} bytes, keeping one old file${env.relay.auth ? `;
 #   7. relay.auth: builds the SASL table from the mounted Secret (1b), and rebuilds it, reloads
@@ -50,17 +56,35 @@ rotate_bytes=${env.metrics.logRotateBytes}
 rotate_check_seconds=${LOG_ROTATE_CHECK_SECONDS}
 
 tail_pid=''
-rotate_pid=''
+loop_pid=''
 master_job=''
+# prepare (no master yet) -> starting (master forked, not serving yet) -> running -> exited
+phase=prepare
 stop_requested=0
+stopping=0
+serving=0
 snapshot=''
 
 say() { printf 'entrypoint: %s\\n' "$*" >&2; }
-cleanup() {
-  for pid in $rotate_pid $tail_pid; do
-    kill "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+# Stops the background loop and waits until it is gone. It finishes the command it is running
+# (a reload, a flush) and starts nothing more, so nothing reloads a Postfix that is stopping.
+stop_loop() {
+  [ -n "$loop_pid" ] || return 0
+  # Repeated: a SIGTERM that reaches the freshly forked loop before it has set its own trap is
+  # lost (the shells run no handler for it then). The sleep lets this shell reap the loop.
+  while kill -TERM "$loop_pid" 2>/dev/null; do
+    sleep 0.1 2>/dev/null || sleep 1
   done
+  wait "$loop_pid" 2>/dev/null
+  loop_pid=''
+}
+cleanup() {
+  stop_loop
+  if [ -n "$tail_pid" ]; then
+    kill "$tail_pid" 2>/dev/null
+    wait "$tail_pid" 2>/dev/null
+    tail_pid=''
+  fi
   if [ -n "$snapshot" ]; then rm -rf "$snapshot"; fi
 }
 die() {
@@ -68,18 +92,114 @@ die() {
   cleanup
   exit 1
 }
+# The orderly stop, once: the loop first (waited for), then \`postfix stop\` while the master
+# runs. The preStop drain (drain.sh) has run before the SIGTERM; this only ends what is left.
+stop_postfix() {
+  [ "$stopping" = 0 ] || return 0
+  stopping=1
+  say "SIGTERM: stopping Postfix"
+  stop_loop
+  if kill -0 "$master_job" 2>/dev/null; then
+    postfix -c "$config_dir" stop || say "postfix stop failed"
+  fi
+}
+# SIGTERM (or INT). From its first command on, further signals only set the flag, so the
+# handler never runs twice, nor inside itself. While the master starts, the stop waits until it
+# serves: \`postfix stop\` before the master has locked its pid file finds nothing to stop.
 # shellcheck disable=SC2317 # called by the trap below
 on_term() {
+  trap 'stop_requested=1' TERM INT
   stop_requested=1
-  if [ -z "$master_job" ]; then
+  case $phase in
+  prepare)
     say "stopped before Postfix started"
     cleanup
     exit 143
-  fi
-  say "SIGTERM: stopping Postfix"
-  postfix -c "$config_dir" stop || say "postfix stop failed"
+    ;;
+  running) stop_postfix ;;
+  esac
 }
 trap on_term TERM INT
+
+# Start-up diagnosis. When the master dies before postlogd runs (it cannot bind a listener),
+# Postfix 3.7 writes the fatal error to the log file (mirrored on stdout), but 3.10 writes it
+# nowhere, not even to stderr: its fallback to maillog_file never engages. So say what this
+# shell can see: the inet listeners of master.cf whose port another socket holds, or that need
+# NET_BIND_SERVICE this container lacks. It only reads /proc and the configuration.
+
+# One line per socket listening on TCP port $1 in this network namespace: "ADDRESS:PORT (pid
+# PID, COMMAND)"; a socket of another container of the pod (or of the node, with hostNetwork)
+# has no pid here.
+port_listeners() {
+  want=$1
+  for table in /proc/net/tcp /proc/net/tcp6; do
+    [ -r "$table" ] || continue
+    # sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+    while read -r _ laddr _ state _ _ _ _ _ inode _; do
+      [ "$state" = 0A ] || continue # LISTEN
+      [ "$((0x\${laddr##*:}))" = "$want" ] || continue
+      # The address is printed as 32-bit words in host byte order (little-endian here).
+      # shellcheck disable=SC2046 # split into bytes on purpose
+      set -- $(printf '%s\\n' "\${laddr%:*}" | sed 's/../& /g')
+      if [ "$#" = 4 ]; then
+        address="$((0x$4)).$((0x$3)).$((0x$2)).$((0x$1))"
+      else
+        address=''
+        while [ "$#" -ge 4 ]; do
+          address="$address:$(printf '%x:%x' "$((0x$4$3))" "$((0x$2$1))")"
+          shift 4
+        done
+        address="[\${address#:}]"
+        if [ "$address" = '[0:0:0:0:0:0:0:0]' ]; then address='[::]'; fi
+      fi
+      owner=$(socket_owner "$inode")
+      printf '%s:%s (%s)\\n' "$address" "$want" "\${owner:-not a process of this container}"
+    done <"$table"
+  done
+}
+# "pid PID, COMMAND" of the process holding socket inode $1, if it runs in this container.
+socket_owner() {
+  # shellcheck disable=SC2012 # ls -l shows each fd's target in one pass; find -lname is not in BusyBox
+  pid=$(ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v link="socket:[$1]" '/:$/ { dir = $0 } $NF == link { print dir; exit }')
+  pid=\${pid#/proc/}
+  pid=\${pid%/fd:}
+  [ -n "$pid" ] || return 0
+  printf 'pid %s, %s' "$pid" "$(cat "/proc/$pid/comm" 2>/dev/null)"
+}
+explain_start_failure() {
+  found=0
+  interfaces=$(postconf -c "$config_dir" -h inet_interfaces 2>/dev/null) || interfaces=all
+  unprivileged=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null) || unprivileged=1024
+  cap_eff=$(awk '$1 == "CapEff:" { print $2 }' /proc/self/status 2>/dev/null)
+  for listener in $(postconf -c "$config_dir" -M '*/inet' 2>/dev/null | awk '{ print $1 }'); do
+    case $listener in
+    *:*) port=\${listener##*:} ;;
+    *)
+      port=$listener
+      listener="port $listener of inet_interfaces ($interfaces)"
+      ;;
+    esac
+    case $port in
+    *[!0-9]*) port=$(awk -v name="$port" '$1 == name && $2 ~ /\\/tcp$/ { sub(/\\/tcp$/, "", $2); print $2; exit }' /etc/services 2>/dev/null) ;;
+    esac
+    [ -n "$port" ] || continue
+    if [ "$port" -lt "$unprivileged" ] && [ -n "$cap_eff" ] && [ "$((0x$cap_eff >> 10 & 1))" = 0 ]; then
+      say "cause: Postfix cannot listen on $listener: port $port is below net.ipv4.ip_unprivileged_port_start ($unprivileged) and this container lacks the NET_BIND_SERVICE capability (securityContext.capabilities.add of the postfix container)"
+      found=1
+    fi
+    holders=$(port_listeners "$port")
+    if [ -n "$holders" ]; then
+      printf '%s\\n' "$holders" | while IFS= read -r holder; do
+        say "cause: Postfix cannot listen on $listener: port $port is already in use by $holder"
+      done
+      found=1
+    fi
+  done
+  if [ "$found" = 0 ]; then
+    say "no listener of master.cf is taken or lacks NET_BIND_SERVICE: see Postfix' messages above"
+  fi
+  say "docs/TROUBLESHOOTING.md: \\"The container exits at start-up\\""
+}
 ${saslEntrypointFunctions(env)}
 config_dir=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd) || die "cannot find the directory of $0"
 # A ConfigMap volume holds each key as a symlink into ..data/, and \`postfix check\` warns about
@@ -155,47 +275,66 @@ if ! postfix -c "$config_dir" check; then
 fi
 
 # 4. Foreground master. Not exec'd: this shell stays PID 1 to forward SIGTERM as \`postfix stop\`,
-# stream the log and rotate it.
+# stream the log and rotate it. From here until the master serves, a SIGTERM only sets the flag.
+phase=starting
 postfix -c "$config_dir" start-fg &
 master_job=$!
 
 # 5. showq (mode 0666) lives in <queue>/public (mode 0710). Give that directory to the monitor
-# group once the master has created its sockets.
+# group once the master has created its sockets. The master binds the SMTP listener (the first
+# line of master.cf) before it creates showq: showq also says that the listener is bound.
 tries=0
 until [ -S "$queue_dir/public/showq" ] || [ "$tries" -ge 300 ] || ! kill -0 "$master_job" 2>/dev/null; do
   sleep 0.1 2>/dev/null || sleep 1
   tries=$((tries + 1))
 done
-if [ -S "$queue_dir/public/showq" ]; then
+if [ -S "$queue_dir/public/showq" ] && kill -0 "$master_job" 2>/dev/null; then
+  serving=1
   if ! { chgrp "$monitor_gid" "$queue_dir/public" && chmod 0710 "$queue_dir/public"; }; then
     say "cannot give $queue_dir/public to group $monitor_gid: the exporter will not see the queue"
   fi
 fi
 
 # 6. Rotation${env.relay.auth ? ' (and 7, the watch on the relay credentials)' : ''}: rename, recreate with the monitor group, and reload so postlogd reopens the file.
-(
-  sleep_pid=''
-  # shellcheck disable=SC2317 # called by the trap
-  stop_loop() {
-    [ -n "$sleep_pid" ] && kill "$sleep_pid" 2>/dev/null
+# One background loop. On SIGTERM it stops at its next step and starts nothing more; the main
+# shell waits for it before \`postfix stop\` (stop_loop). Started while a SIGTERM only sets the
+# flag, so it always has a pid to stop.
+if kill -0 "$master_job" 2>/dev/null; then
+  (
+    stop=0
+    sleep_pid=''
+    # shellcheck disable=SC2317 # run by the trap
+    trap 'stop=1; if [ -n "$sleep_pid" ]; then kill "$sleep_pid" 2>/dev/null; fi' TERM
+    # True while the loop may act on Postfix: not asked to stop, and the master still runs.
+    may_act() { [ "$stop" = 0 ] && kill -0 "$master_job" 2>/dev/null; }
+    while [ "$stop" = 0 ]; do
+      sleep "$rotate_check_seconds" &
+      sleep_pid=$!
+      if [ "$stop" = 0 ]; then wait "$sleep_pid"; fi
+      if [ "$stop" = 1 ]; then
+        kill "$sleep_pid" 2>/dev/null
+        break
+      fi
+      sleep_pid=''
+      may_act || continue${indentLines(saslEntrypointWatch(env), '  ')}
+      may_act || continue
+      size=$(wc -c <"$log_file" 2>/dev/null) || continue
+      if [ "$size" -ge "$rotate_bytes" ]; then
+        mv -f "$log_file" "$log_file.1" &&
+          : >"$log_file" &&
+          chown "root:$monitor_gid" "$log_file" &&
+          chmod 0640 "$log_file" &&
+          may_act &&
+          postfix -c "$config_dir" reload >/dev/null 2>&1
+      fi
+    done
     exit 0
-  }
-  trap stop_loop TERM
-  while :; do
-    sleep "$rotate_check_seconds" &
-    sleep_pid=$!
-    wait "$sleep_pid"${saslEntrypointWatch(env)}
-    size=$(wc -c <"$log_file" 2>/dev/null) || continue
-    if [ "$size" -ge "$rotate_bytes" ]; then
-      mv -f "$log_file" "$log_file.1" &&
-        : >"$log_file" &&
-        chown "root:$monitor_gid" "$log_file" &&
-        chmod 0640 "$log_file" &&
-        postfix -c "$config_dir" reload >/dev/null 2>&1
-    fi
-  done
-) &
-rotate_pid=$!
+  ) &
+  loop_pid=$!
+fi
+phase=running
+# A SIGTERM that came while the master started: stop now that it serves (or has exited).
+if [ "$stop_requested" = 1 ]; then stop_postfix; fi
 
 status=0
 while :; do
@@ -203,13 +342,22 @@ while :; do
   status=$?
   kill -0 "$master_job" 2>/dev/null || break
 done
+phase=exited
+stop_loop
 sleep 1
-cleanup
-if [ "$stop_requested" = 1 ]; then
+if [ "$stopping" = 1 ]; then
+  cleanup
   say "Postfix stopped"
   exit 0
 fi
-say "the Postfix master exited unexpectedly (status $status): exiting so that Kubernetes restarts the container"
+if [ "$serving" = 0 ]; then
+  say "the Postfix master exited during start-up (status $status)"
+  explain_start_failure
+else
+  say "the Postfix master exited unexpectedly (status $status)"
+fi
+cleanup
+say "exiting so that Kubernetes restarts the container"
 exit 1
 `;
 }

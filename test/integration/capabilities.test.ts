@@ -48,12 +48,19 @@ const EVIDENCE: Readonly<Record<string, RegExp>> = {
 /**
  * Postfix 3.10 loses the master's own fatal error at start-up when it logs to a file and postlogd
  * is not running yet (3.7 falls back to writing the file itself; 3.10 writes nowhere, not even to
- * stderr), so a master that cannot bind says only that it exited. There the evidence is that exit.
+ * stderr), so the entrypoint names the cause itself: on both generations, the container's output
+ * says which listener needs NET_BIND_SERVICE. On 3.7 Postfix' own line (EVIDENCE) is there too.
  */
-const EVIDENCE_3_10: Readonly<Record<string, RegExp>> = {
-  NET_BIND_SERVICE: /entrypoint: the Postfix master exited unexpectedly \(status 1\)/,
+const ENTRYPOINT_CAUSE: Readonly<Record<string, RegExp>> = {
+  NET_BIND_SERVICE:
+    /entrypoint: cause: Postfix cannot listen on 127\.0\.0\.1:(\d+): port \1 is below net\.ipv4\.ip_unprivileged_port_start \(\d+\) and this container lacks the NET_BIND_SERVICE capability/,
 };
-const evidenceFor = (cap: string): RegExp => (postfixGeneration() === '3.10' ? EVIDENCE_3_10[cap] : undefined) ?? EVIDENCE[cap]!;
+/** What must show for a missing capability: Postfix' own message where it writes one, and the entrypoint's cause. */
+function evidenceFor(cap: string): RegExp[] {
+  const cause = ENTRYPOINT_CAUSE[cap];
+  if (!cause) return [EVIDENCE[cap]!];
+  return postfixGeneration() === 'host' ? [EVIDENCE[cap]!, cause] : [cause];
+}
 
 /** A free port below 1024 on 127.0.0.1 (we run as root, so binding it here proves nothing). */
 async function privilegedPort(): Promise<number> {
@@ -105,6 +112,7 @@ describe.skipIf(!ready)('3.7 capabilities of the postfix container', () => {
     expect(caps.bounding).toEqual([...CAPS].sort());
     expect(caps.effective).toEqual([...CAPS].sort());
     expect(caps.noNewPrivs).toBe(true);
+    expect(pf.output.stderr).not.toMatch(/entrypoint: cause:/);
 
     const sent = await sendWithNodemailer(pf, { from: 'caps@bionicaisolutions.com', to: ['x@example.com'] });
     expect(sent.code, sent.response).toBe(250);
@@ -135,7 +143,14 @@ describe.skipIf(!ready)('3.7 capabilities of the postfix container', () => {
     await pf.stop(1_000);
     expect(code, evidence).not.toBe('running');
     expect(code, evidence).not.toBe(0);
-    expect(evidence).toMatch(evidenceFor(cap));
-    expect(evidence).toMatch(/entrypoint: (FATAL|the Postfix master exited unexpectedly)/);
+    for (const e of evidenceFor(cap)) expect(evidence).toMatch(e);
+    expect(evidence).toMatch(/entrypoint: (FATAL|the Postfix master exited (unexpectedly|during start-up))/);
+    if (ENTRYPOINT_CAUSE[cap]) {
+      // In the container's own output (stderr, what kubectl logs shows), for the refused port, alone.
+      expect(ENTRYPOINT_CAUSE[cap]!.exec(pf.output.stderr)?.[1], evidence).toBe(String(port));
+      expect(pf.output.stderr.match(/entrypoint: cause:/g)).toHaveLength(1);
+    } else {
+      expect(pf.output.stderr).not.toMatch(/entrypoint: cause:/); // never a wrong cause
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import { EXPORTER_UID } from '../../src/postfix/layout';
@@ -9,6 +10,7 @@ import {
   freePort,
   isAlive,
   makeTestPki,
+  postfixGeneration,
   processGroupMembers,
   requireTool,
   sendWithNodemailer,
@@ -119,8 +121,54 @@ describe.skipIf(!ready)('entrypoint.sh (prod)', () => {
     const pf = await start();
     process.kill(pf.masterPid()!, 'SIGKILL');
     expect(await pf.exited).toBe(1);
-    expect(pf.output.stderr).toMatch(/entrypoint: the Postfix master exited unexpectedly/);
+    expect(pf.output.stderr).toMatch(/entrypoint: the Postfix master exited unexpectedly \(status \d+\)\nentrypoint: exiting so that Kubernetes restarts the container\n$/);
+    expect(pf.output.stderr).not.toMatch(/during start-up|cause:/); // it had started: no start-up diagnosis
     await pf.stop(); // the orphaned children, as the container runtime would
+  });
+
+  // Postfix 3.10's master writes its fatal bind error nowhere when it dies before postlogd runs
+  // (3.7 writes it to the log file): the entrypoint names the cause itself, on both generations.
+  describe.each([
+    ['sh', false],
+    ['BusyBox sh', true],
+  ] as const)('names the cause when the SMTP port is taken (%s)', (_shell, busybox) => {
+    it.skipIf(busybox && !busyboxReady).each([
+      ['127.0.0.1', '127\\.0\\.0\\.1'],
+      ['::', '\\[::\\]'], // dual-stack wildcard: it holds 127.0.0.1:<port> too
+    ] as const)('by a socket on %s', async (host, shown) => {
+      const holder: Server = createServer();
+      await new Promise<void>((resolve, reject) => holder.once('error', reject).listen(0, host, resolve));
+      const port = (holder.address() as { port: number }).port;
+      try {
+        const pf = await start({ port, busybox, noWait: true });
+        const code = await Promise.race([pf.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 30_000))]);
+        const output = `${pf.output.stdout}\n${pf.output.stderr}`;
+        await pf.stop(1_000);
+        expect(code, output).toBe(1);
+        expect(pf.output.stderr).toMatch(/entrypoint: the Postfix master exited during start-up \(status 1\)/);
+        expect(pf.output.stderr).toMatch(
+          new RegExp(`entrypoint: cause: Postfix cannot listen on 127\\.0\\.0\\.1:${port}: port ${port} is already in use by ${shown}:${port} \\(pid ${process.pid}, node\\)`),
+        );
+        expect(pf.output.stderr).toMatch(/entrypoint: exiting so that Kubernetes restarts the container\n$/);
+        expect(pf.output.stderr).not.toMatch(/NET_BIND_SERVICE/); // a port above 1024, as root: only the taken port is the cause
+        // 3.7 also logs Postfix' own message (mirrored on stdout); 3.10 does not (docs/TESTING.md).
+        if (postfixGeneration() === 'host') expect(pf.output.stdout).toMatch(new RegExp(`postfix/master\\[\\d+\\]: fatal: bind 127\\.0\\.0\\.1 port ${port}: Address already in use`));
+      } finally {
+        await new Promise((r) => holder.close(r));
+      }
+    });
+  });
+
+  it('names no cause when the master dies at start-up for another reason', async () => {
+    // A master that is killed as soon as it runs: nothing is taken, nothing is privileged.
+    const pf = await start({ noWait: true });
+    await waitFor('the master', () => pf.masterPid(), { timeoutMs: 20_000, intervalMs: 5 });
+    process.kill(pf.masterPid()!, 'SIGKILL');
+    const code = await pf.exited;
+    await pf.stop(1_000);
+    expect(code, pf.output.stderr).toBe(1);
+    // Either it had not created showq yet (start-up) or it had (unexpectedly): never a wrong cause.
+    expect(pf.output.stderr).not.toMatch(/cause:/);
   });
 
   it('gives showq and the log to the monitor group: uid 65534 reaches them with that group, not without', async () => {
