@@ -79,7 +79,8 @@ export async function runPodBench(o: PodBenchOptions): Promise<PodResult> {
   const heavyRounds = o.heavyRounds ?? (o.quick ? 1 : 3);
   const sweepLimits = o.sweepLimits ?? (o.quick ? [30, 100] : SWEEP_LIMITS);
   const sweepSessions = [...HEAVY_SESSIONS];
-  const relayVariants = o.quick ? [] : [10];
+  // One relayConcurrency variant at the shipped process limit: 10 and 20 relay connections, whichever is not shipped.
+  const relayVariants = o.quick ? [] : [10, 20].filter((rc) => rc !== env.tuning.relayConcurrency);
   const prod = prodSettings(env, sweepLimits, relayVariants);
   const openShares = o.quick ? [0.5, 0.9] : [0.25, 0.5, 0.75, 1];
   const all = podConfigs(env, { processLimits: sweepLimits, relayConcurrency: relayVariants, noCache: { sessions: [1], openShares: [0.5] } }, o.tryMainCf, o.postfix.stockDir);

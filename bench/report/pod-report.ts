@@ -87,7 +87,7 @@ export function podGoalRows(pod: PodResult): string[][] {
       '0, 0, 0',
       `${prodBurst.oomKills}, ${prodBurst.lost}, ${prodBurst.duplicates}`,
       `${prodBurst.rounds.length} rounds; peak ${mib(prodBurst.peakMiB)} charged, working set ${mib(prodBurst.workingSetMiB)}; failed connections ${prodBurst.failedByRound.join(', ')} of ${int(prodBurst.attempted)}; ` +
-        others.map((o) => `${o.config}: OOM ${o.oomKills}, lost ${o.lost}, peak ${mib(o.peakMiB)}`).join('; '),
+        others.map((o) => `${o.config}: OOM ${o.oomKills}, lost ${o.lost}${o.queued ? ` (${o.queued} still in its queue after the wait)` : ''}, peak ${mib(o.peakMiB)}`).join('; '),
       met(prodBurst.oomKills === 0 && prodBurst.lost === 0 && prodBurst.duplicates === 0),
     ]);
   }
@@ -324,7 +324,7 @@ function sweepSection(pod: PodResult): string[] {
     '**The rule** (bench/report/pod-metrics.ts, `recommendProcessLimit`), fixed before the runs:',
     '',
     `1. Safety: at ${POD_GOALS.referenceSessions} and ${POD_GOALS.burstSessions} sessions, in every round, no OOM kill, no lost and no duplicated message.`,
-    `2. Memory: the highest working set at ${POD_GOALS.burstSessions} sessions at most ${pct(PROCESS_LIMIT_RULE.memoryShare)} of \`resources.limits.memory\` (${int(gate)} MiB), and the schema's estimate for the tuning too (the schema refuses it otherwise).`,
+    `2. Memory: the schema accepts the tuning (its \`estimatedPeakMemoryMiB\` at most ${pct(PROCESS_LIMIT_RULE.memoryShare)} of \`resources.limits.memory\`, ${int(gate)} MiB), and that estimate holds for it: at most 10 % below every working set measured at ${POD_GOALS.burstSessions} sessions (so a measured peak stays under ${pct(PROCESS_LIMIT_RULE.memoryShare / PROCESS_LIMIT_RULE.estimateTolerance)} of the limit). The estimate, fitted to the runs, decides rather than one run's highest round, so the choice does not flip with the noise of a round.`,
     `3. Reference: of the tunings left, the one with the fewest failed connections at ${POD_GOALS.burstSessions} sessions (median over rounds).`,
     `4. Noise: a tuning is *separably worse* than the reference when in every paired round (at least ${PROCESS_LIMIT_RULE.minRounds}) it had more failed connections at ${POD_GOALS.burstSessions} sessions, or delivered fewer messages/s at ${POD_GOALS.referenceSessions} or at ${POD_GOALS.burstSessions} sessions; differences that change sign from round to round are noise.`,
     '5. Of the tunings not separably worse than the reference, the one with the smallest peak working set: the most margin under the limit for the same service.',

@@ -101,10 +101,10 @@ describe('defaults derived from the sweep', () => {
     podResult([...sweepLevels(rounds, (c, s, r) => ({ ...base(c, s, r), ...over(c, s, r) }))]);
 
   it('takes the fewest failed connections within the memory gate, then the least memory among tunings not separably worse', () => {
-    // 100 (0 failed) is over the gate (40 + 150 + 40 = 230 MiB > 205); 60 beats 30 on failures in every round;
+    // 100 (0 failed) is over the gate (estimate 240 MiB > 205); 60 beats 30 on failures in every round;
     // 60/rc10 is as good as 60/rc20 on failures and rates, with less memory.
     const d = recommendProcessLimit(sweep())!;
-    expect(d.verdicts.find((v) => v.processLimit === 100)!.refused.join()).toMatch(/working set 230 MiB/);
+    expect(d.verdicts.find((v) => v.processLimit === 100)!.refused.join()).toMatch(/schema estimates 240 MiB/);
     expect(d.verdicts.find((v) => v.processLimit === 30)!.worse).toEqual(['more failed connections at 200 sessions in every round']);
     expect([d.value, d.relayConcurrency]).toEqual([60, 10]);
   });
@@ -131,6 +131,15 @@ describe('defaults derived from the sweep', () => {
     const pod = sweep();
     pod.prod.estimates['60/10'] = 300;
     expect(recommendProcessLimit(pod)!.verdicts.find((v) => v.relayConcurrency === 10)!.refused.join()).toMatch(/schema estimates 300 MiB/);
+  });
+
+  it('refuses a tuning whose measured peak shows the estimate more than 10 % too low (refit first)', () => {
+    // 60/10 measures 40 + 90 + 20 = 150 MiB; an estimate of 134 is 89 % of it.
+    const pod = sweep();
+    pod.prod.estimates['60/10'] = 134;
+    expect(recommendProcessLimit(pod)!.verdicts.find((v) => v.relayConcurrency === 10)!.refused.join()).toMatch(/more than 10 % below it/);
+    pod.prod.estimates['60/10'] = 136;
+    expect(recommendProcessLimit(pod)!.verdicts.find((v) => v.relayConcurrency === 10)!.refused).toEqual([]);
   });
 
   it('fits peak memory to the process limit and the relay connections, from the points where every smtpd ran', () => {
