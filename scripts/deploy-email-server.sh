@@ -228,7 +228,7 @@ read_environment() {
   namespace_file=""
   if [[ -f $env_dir/00-namespace-$env_namespace.yaml ]]; then namespace_file="$env_dir/00-namespace-$env_namespace.yaml"; fi
   if [[ -f $env_dir/statefulset-$RELAY.yaml ]]; then workload=statefulset/$RELAY; else workload=deployment/$RELAY; fi
-  has_pdb=0 has_hpa=0 has_metrics=0 needs_prometheus_crds=0
+  has_pdb=0 has_hpa=0 has_metrics=0 prometheus_crds=() prometheus_kinds=()
   if [[ -f $env_dir/poddisruptionbudget-$RELAY.yaml ]]; then has_pdb=1; fi
   if [[ -f $env_dir/horizontalpodautoscaler-$RELAY.yaml ]]; then has_hpa=1; fi
   if [[ -f $env_dir/service-$RELAY-metrics.yaml ]]; then
@@ -236,9 +236,14 @@ read_environment() {
     metrics_port=$(sed -n 's/^ *port: *\([0-9][0-9]*\)$/\1/p' "$env_dir/service-$RELAY-metrics.yaml" | head -n1)
     metrics_port=${metrics_port:-8080}
   fi
-  if compgen -G "$env_dir/servicemonitor-*.yaml" >/dev/null || compgen -G "$env_dir/prometheusrule-*.yaml" >/dev/null; then
-    needs_prometheus_crds=1
-  fi
+  # The prometheus-operator CRDs this environment's objects need (the Probe only with probe.enabled).
+  local kind
+  for kind in ServiceMonitor PrometheusRule Probe; do
+    if compgen -G "$env_dir/${kind,,}-*.yaml" >/dev/null; then
+      prometheus_kinds+=("$kind")
+      prometheus_crds+=("${kind,,}s.monitoring.coreos.com")
+    fi
+  done
   mail_domain=$(sed -n 's/^ *mydomain *= *//p' "$env_dir/configmap-postfix-config.yaml" 2>/dev/null | head -n1)
 }
 
@@ -281,9 +286,11 @@ check_cluster() {
 }
 
 check_prometheus_crds() {
-  ((needs_prometheus_crds)) || return 0
-  if ! k get customresourcedefinition servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com >/dev/null 2>&1; then
-    die "the prometheus-operator CRDs (ServiceMonitor, PrometheusRule) are not installed in this cluster: install the Prometheus Operator (e.g. kube-prometheus-stack) first, or set serviceMonitor.enabled and alerts.enabled to false in environments/$env_name.yaml"
+  ((${#prometheus_crds[@]})) || return 0
+  if ! k get customresourcedefinition "${prometheus_crds[@]}" >/dev/null 2>&1; then
+    local kinds
+    kinds=$(printf '%s, ' "${prometheus_kinds[@]}")
+    die "the prometheus-operator CRDs (${kinds%, }) are not installed in this cluster: install the Prometheus Operator (e.g. kube-prometheus-stack) first, or turn off what needs them in environments/$env_name.yaml (serviceMonitor.enabled, alerts.enabled, probe.enabled)"
   fi
 }
 
@@ -345,8 +352,8 @@ offline_plan() {
   check_manifests
   step "A deploy would run, in this order:"
   printf '    kubectl version                       (the API server answers; context: %s)\n' "${context:-the current one}"
-  if ((needs_prometheus_crds)); then
-    printf '    kubectl get customresourcedefinition servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com\n'
+  if ((${#prometheus_crds[@]})); then
+    printf '    kubectl get customresourcedefinition %s\n' "${prometheus_crds[*]}"
   fi
   if [[ -n $namespace_file ]]; then printf '    kubectl apply -f dist/%s/%s\n' "$env_name" "${namespace_file##*/}"; fi
   printf '    kubectl apply -f dist/%s/, which applies:\n' "$env_name"

@@ -192,6 +192,17 @@ export const CROSS_FIELD_RULES: readonly { readonly field: string; readonly rule
     field: 'service.loadBalancerSourceRanges',
     rule: 'required with `service.type: LoadBalancer` and refused otherwise; no `/0`, no host bits, no duplicates, none inside `network.clusterCidrs`, and together never every IPv4 or IPv6 address.',
   },
+  { field: 'probe.proberUrl', rule: 'an `http` or `https` URL of scheme and host:port only (the Probe adds `/probe`).' },
+  {
+    field: 'probe.proberPodLabels, probe.proberNamespaceLabels',
+    rule: 'with `probe.enabled`, neither is empty (an empty selector admits every pod); a `kubernetes.io/metadata.name` namespace label names the namespace of the `probe.proberUrl` Service.',
+  },
+  { field: 'probe.timeout', rule: 'with `probe.enabled`, one second more than it fits in `probe.interval`.' },
+  { field: 'slo.*.window', rule: 'at least `3d`, the longest alert window.' },
+  {
+    field: 'slo.*.objective',
+    rule: 'a percentage, not a ratio (not 1 or below), that leaves an error budget the fast-burn page can reach (above 93.06 for a 30-day window).',
+  },
 ];
 
 export function renderConfigReference(): string {

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Regenerates imports/monitoring.coreos.com.ts from the prometheus-operator CRDs.
 # Usage: scripts/import-crds.sh [CRD_DIR]
-#   CRD_DIR holds monitoring.coreos.com_servicemonitors.yaml and _prometheusrules.yaml
+#   CRD_DIR holds monitoring.coreos.com_servicemonitors.yaml, _prometheusrules.yaml and _probes.yaml
 #   (default: ../shared/crds). Without it, the files are downloaded from the upstream tag.
 set -euo pipefail
 VERSION=v0.93.0
 BASE="https://raw.githubusercontent.com/prometheus-operator/prometheus-operator/${VERSION}/example/prometheus-operator-crd"
-KINDS=(servicemonitors prometheusrules)
+KINDS=(servicemonitors prometheusrules probes)
 cd "$(dirname "$0")/.."
 src="${1:-../shared/crds}"
 tmp=$(mktemp -d)

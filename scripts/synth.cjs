@@ -7,47 +7,28 @@
 //   CDK8S_OUTDIR                   output folder (default dist)
 //   EMAIL_SERVER_ENVIRONMENTS_DIR  environment files (default environments)
 'use strict';
-const { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { closeSync, fstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { createRequire } = Module;
 const { basename, dirname, join } = require('node:path');
 const { Script } = require('node:vm');
+const { cachedBundle } = require('./cached-bundle.cjs');
 
 const root = join(__dirname, '..');
-const bundle = join(root, 'build', 'main.js');
-const SOURCES = ['src', 'imports', 'package.json', 'package-lock.json', 'scripts/synth.cjs', 'scripts/lazy-re2.cjs'];
-
-function newestMtime(path) {
-  const stat = statSync(path, { throwIfNoEntry: false });
-  if (!stat) return 0;
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return readdirSync(path).reduce((newest, name) => Math.max(newest, newestMtime(join(path, name))), stat.mtimeMs);
-}
-
-const bundleTime = statSync(bundle, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-if (SOURCES.some((s) => newestMtime(join(root, s)) >= bundleTime)) {
-  const { buildSync } = require('esbuild');
-  const { outputFiles } = buildSync({
-    entryPoints: [join(root, 'src', 'main.ts')],
-    outfile: bundle,
-    write: false,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
+const bundle = cachedBundle({
+  root,
+  entry: 'src/main.ts',
+  outfile: 'build/main.js',
+  sources: ['src', 'imports', 'package.json', 'package-lock.json', 'scripts/synth.cjs', 'scripts/cached-bundle.cjs', 'scripts/lazy-re2.cjs'],
+  esbuild: {
     // Every dependency goes into the bundle, cdk8s, cdk8s-plus-28 and constructs too (one copy,
     // shared with imports/): one file whose compiled code V8 caches, instead of hundreds of modules
     // to resolve and compile. re2-wasm stays outside: it loads a .wasm file from its own folder.
     external: ['re2-wasm'],
     // RE2 patterns compiled on first use instead of at load: scripts/lazy-re2.cjs says why.
     alias: { '@kubernetes-models/validate/runtime/re2': join(root, 'scripts', 'lazy-re2.cjs') },
-    logLevel: 'warning',
-  });
-  // Written aside and renamed: concurrent synths never run a half-written bundle.
-  mkdirSync(join(root, 'build'), { recursive: true });
-  const temp = `${bundle}.${process.pid}`;
-  writeFileSync(temp, outputFiles[0].contents);
-  renameSync(temp, bundle);
-}
+  },
+});
 run(bundle);
 
 /**

@@ -21,6 +21,8 @@ import {
   storageQuantity,
   webUrl,
 } from './formats';
+import { checkProbe, probeSection } from './sections/probe';
+import { checkSlo, sloSection } from './sections/slo';
 import { EXPORTER_IMAGE, EXPORTER_IMAGE_PROVENANCE, RELAY_IMAGE, RELAY_IMAGE_PROVENANCE } from './images';
 import { checkRelayAuth, relayAuthSchema } from './sections/auth';
 import { checkExtraMainCf, postfixSchema } from './sections/postfix';
@@ -340,7 +342,7 @@ export const environmentObject = z
         enabled: z.boolean().default(true).describe('Create a ServiceMonitor (needs the prometheus-operator CRDs).'),
         interval: duration.default('30s').describe('Scrape interval.'),
         scrapeTimeout: duration.default('10s').describe('Scrape timeout; at most serviceMonitor.interval (Prometheus refuses a longer one).'),
-        labels: labels.default({}).describe('Extra labels on the ServiceMonitor and PrometheusRule (e.g. release: kube-prometheus-stack).'),
+        labels: labels.default({}).describe('Extra labels on the ServiceMonitor, the Probe and the PrometheusRule (e.g. release: kube-prometheus-stack).'),
       })
       .strict()
       .prefault({})
@@ -368,6 +370,8 @@ export const environmentObject = z
       .strict()
       .prefault({})
       .describe('Grafana dashboard.'),
+    probe: probeSection.prefault({}).describe('Client-side SMTP probe through a blackbox exporter (prometheus-operator Probe).'),
+    slo: sloSection.prefault({}).describe('Service level objectives, their recording rules and burn-rate alerts (docs/SLO.md).'),
     autoscaling: z
       .object({
         enabled: z.boolean().default(false).describe('Create a HorizontalPodAutoscaler (the workload then has no replicas field).'),
@@ -455,6 +459,8 @@ export const environmentSchema = environmentObject
   .superRefine((env, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
     checkStrings(env, issue);
+    checkProbe(env, issue);
+    checkSlo(env, issue);
     // zod runs this refinement even when a field failed its own format check (the object's shape
     // is intact): compare only values that passed, so a bad field gets its own message, not a crash.
     const isCpu = (q: string) => cpuQuantity.safeParse(q).success;

@@ -7,9 +7,10 @@ import {
   ServiceMonitorSpecEndpointsScheme,
 } from '../../imports/monitoring.coreos.com';
 import type { EnvironmentConfig } from '../config/schema';
-import { renderDashboard, renderRuleGroups } from '../monitoring';
+import { isAlertRule, renderDashboard, renderRuleGroups } from '../monitoring';
 import { commonLabels, RELAY_NAME } from './labels';
 import { PORT_NAMES } from './relay-pod';
+import { RelayProbe } from './relay-probe';
 
 export interface RelayMonitoringProps {
   readonly config: EnvironmentConfig;
@@ -17,9 +18,11 @@ export interface RelayMonitoringProps {
   readonly metricsServiceSelector: Record<string, string>;
 }
 
-/** ServiceMonitor, PrometheusRule and the Grafana dashboard, each only when enabled. */
+/** ServiceMonitor, Probe, PrometheusRule and the Grafana dashboard, each only when enabled. */
 export class RelayMonitoring extends Construct {
   public readonly serviceMonitor?: ServiceMonitor;
+  /** The client-side SMTP probe (probe.enabled); it does not need the exporter. */
+  public readonly probe?: RelayProbe;
   public readonly prometheusRule?: PrometheusRule;
   public readonly dashboard?: KubeConfigMap;
 
@@ -27,9 +30,9 @@ export class RelayMonitoring extends Construct {
     super(scope, id);
     const env = props.config;
     const labels = { ...commonLabels(env, 'monitoring'), ...env.serviceMonitor.labels };
-    if (!env.metrics.enabled) return;
+    if (env.probe.enabled) this.probe = new RelayProbe(this, 'Probe', { config: env, labels });
 
-    if (env.serviceMonitor.enabled) {
+    if (env.metrics.enabled && env.serviceMonitor.enabled) {
       this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
         metadata: { name: RELAY_NAME, namespace: env.namespace, labels },
         spec: {
@@ -48,25 +51,30 @@ export class RelayMonitoring extends Construct {
       });
     }
 
-    if (env.alerts.enabled) {
+    // Without the exporter, the rules still matter when the probe measures availability.
+    if (env.alerts.enabled && (env.metrics.enabled || env.probe.enabled)) {
       this.prometheusRule = new PrometheusRule(this, 'Rules', {
         metadata: { name: RELAY_NAME, namespace: env.namespace, labels },
         spec: {
           groups: renderRuleGroups(env).map((g) => ({
             name: g.name,
-            rules: g.rules.map((r) => ({
-              alert: r.alert,
-              expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
-              for: r.for,
-              labels: r.labels,
-              annotations: r.annotations,
-            })),
+            rules: g.rules.map((r) =>
+              isAlertRule(r)
+                ? {
+                    alert: r.alert,
+                    expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr),
+                    for: r.for,
+                    labels: r.labels,
+                    annotations: r.annotations,
+                  }
+                : { record: r.record, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr), labels: r.labels },
+            ),
           })),
         },
       });
     }
 
-    if (env.dashboard.enabled) {
+    if (env.metrics.enabled && env.dashboard.enabled) {
       this.dashboard = new KubeConfigMap(this, 'Dashboard', {
         metadata: {
           name: `${RELAY_NAME}-dashboard`,

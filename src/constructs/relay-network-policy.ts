@@ -13,8 +13,8 @@ export interface RelayNetworkPolicyProps {
 
 /**
  * Default deny in both directions for the relay pods, then: SMTP in from namespaces carrying
- * the access label; metrics in from the monitoring namespace; out only to DNS and to the
- * relay port outside the cluster.
+ * the access label, and from the blackbox exporter pods when the probe is on; metrics in from
+ * the monitoring namespace; out only to DNS and to the relay port outside the cluster.
  */
 export class RelayNetworkPolicy extends Construct {
   public readonly resource: KubeNetworkPolicy;
@@ -30,6 +30,13 @@ export class RelayNetworkPolicy extends Construct {
         ports: [tcp(SMTP_PORT)],
       },
     ];
+    if (env.probe.enabled) {
+      // The client-side probe: the blackbox exporter pods alone (namespace AND pod labels in one peer).
+      ingress.push({
+        from: [{ namespaceSelector: { matchLabels: env.probe.proberNamespaceLabels }, podSelector: { matchLabels: env.probe.proberPodLabels } }],
+        ports: [tcp(SMTP_PORT)],
+      });
+    }
     const lbRanges = loadBalancerRanges(env);
     if (lbRanges.length) {
       // Clients outside the cluster through the LoadBalancer: their networks, on the SMTP port

@@ -3,6 +3,9 @@ import type { EnvironmentConfig } from '../config/schema';
 import { METRICS, POD_NAME_REGEX, TARGETS } from './metrics';
 import { formatDuration, leMatcher, selector, type Matcher } from './promql';
 import { QUEUE_AGE_BUCKETS, RATE_WINDOW } from './rules';
+import { probeSelector } from './scope';
+import { enabledSlos, objectiveRatio, SLO_SERIES, sloSeries } from './slo';
+import { BURN_ALERTS, burnRate, errorBudget } from '../config/sections/slo';
 
 /**
  * The Grafana dashboard of one environment (JSON model, schemaVersion 39), shipped in a
@@ -34,6 +37,8 @@ interface PanelSpec {
   readonly kind?: 'timeseries' | 'stat';
   /** A red threshold (line on time series, colour on stats). */
   readonly threshold?: number;
+  /** Green at and above this value, red below (an SLI against its objective); instead of threshold. */
+  readonly goodFrom?: number;
   readonly width?: number;
   readonly stack?: boolean;
 }
@@ -279,6 +284,8 @@ export function renderDashboard(env: EnvironmentConfig): Record<string, unknown>
     },
   ];
 
+  rows.unshift(...sloRows(env));
+
   return {
     uid: dashboardUid(env),
     title: `Postfix relay (${env.name})`,
@@ -333,6 +340,67 @@ export function renderDashboard(env: EnvironmentConfig): Record<string, unknown>
   };
 }
 
+/**
+ * The SLOs first: each SLI against its objective over the objective's window, the error budget
+ * left, and how fast it burns against the alert thresholds; with a probe, what the probe sees.
+ */
+function sloRows(env: EnvironmentConfig): RowSpec[] {
+  const slos = enabledSlos(env);
+  if (!slos.length) return [];
+  const panels: PanelSpec[] = [];
+  if (env.probe.enabled) {
+    const probe = (name: string) => selector(name, probeSelector(env));
+    panels.push({
+      title: 'SMTP probe (what clients see)',
+      description: `The blackbox exporter's SMTP conversation with the relay Service every ${env.probe.interval}: 1 when banner, EHLO, MAIL, RCPT and QUIT all got the expected reply; its duration (timeout ${env.probe.timeout}).`,
+      unit: 'none',
+      targets: [
+        { expr: `min(${probe(METRICS.probeSuccess.name)})`, legend: 'success' },
+        { expr: `max(${probe(METRICS.probeDuration.name)})`, legend: 'duration (s)' },
+      ],
+      width: 24,
+    });
+  }
+  for (const slo of slos) {
+    const series = (name: string) => sloSeries(env, name, slo.key);
+    const budget = errorBudget(slo.objective);
+    const fastest = BURN_ALERTS[0];
+    panels.push(
+      {
+        title: `${slo.title} SLI (${slo.window})`,
+        description: `Good share over ${slo.window}; objective ${slo.objective}% (red below). A bad event is ${slo.bad}.`,
+        kind: 'stat',
+        unit: 'percentunit',
+        goodFrom: objectiveRatio(slo.objective),
+        targets: [{ expr: `1 - ${series(SLO_SERIES.errorRatio(slo.window))}`, legend: slo.key }],
+        width: 6,
+      },
+      {
+        title: `${slo.title} error budget left`,
+        description: `Share of the ${slo.window} error budget (${Number((budget * 100).toPrecision(6))}% of events) not yet spent; below 0 the objective is missed.`,
+        kind: 'stat',
+        unit: 'percentunit',
+        goodFrom: 0,
+        targets: [{ expr: series(SLO_SERIES.budgetRemaining), legend: 'budget left' }],
+        width: 6,
+      },
+      {
+        title: `${slo.title} burn rate`,
+        description: `How many times faster than the objective allows the budget burns, over each alert's long window. Pages at ${BURN_ALERTS.filter((a) => a.severity === 'critical')
+          .map((a) => `${burnRate(a, slo.window)}x over ${a.long}`)
+          .join(' and ')}; ticket at ${BURN_ALERTS.filter((a) => a.severity !== 'critical')
+          .map((a) => `${burnRate(a, slo.window)}x over ${a.long}`)
+          .join(', ')}.`,
+        unit: 'none',
+        threshold: burnRate(fastest, slo.window),
+        targets: BURN_ALERTS.map((a) => ({ expr: `${series(SLO_SERIES.errorRatio(a.long))} / ${budget}`, legend: `over ${a.long}` })),
+        width: 12,
+      },
+    );
+  }
+  return [{ title: 'Service level objectives', panels }];
+}
+
 /** Rows of 24 grid units; panels fill a row left to right, 8 high (stats 4). */
 function layout(rows: readonly RowSpec[]): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
@@ -365,7 +433,13 @@ function panel(id: number, p: PanelSpec, gridPos: { h: number; w: number; x: num
   const kind = p.kind ?? 'timeseries';
   const thresholds = {
     mode: 'absolute',
-    steps: [{ color: 'green', value: null }, ...(p.threshold === undefined ? [] : [{ color: 'red', value: p.threshold }])],
+    steps:
+      p.goodFrom === undefined
+        ? [{ color: 'green', value: null }, ...(p.threshold === undefined ? [] : [{ color: 'red', value: p.threshold }])]
+        : [
+            { color: 'red', value: null },
+            { color: 'green', value: p.goodFrom },
+          ],
   };
   const custom =
     kind === 'timeseries'

@@ -15,7 +15,9 @@ export type MetricSource =
   | 'kube-state-metrics'
   | 'cadvisor'
   /** Synthesised by Prometheus itself for every target. */
-  | 'prometheus';
+  | 'prometheus'
+  /** The user's blackbox exporter, running the Probe's module (probe.enabled). */
+  | 'blackbox-exporter';
 
 export interface MetricInfo {
   readonly name: string;
@@ -53,6 +55,12 @@ export const METRICS = {
     'Ages of the queued messages, buckets 10 s to 1e8 s in powers of ten (rebuilt at each scrape).',
   ),
   messagesReceived: metric('postfix_cleanup_messages_processed_total', 'kumina-0.3.0', 'counter', 'Messages accepted into the queue (cleanup).'),
+  messagesExpired: metric(
+    'postfix_qmgr_messages_expired_total',
+    'hsn723',
+    'counter',
+    'Messages returned to their sender after queue.maximalQueueLifetime (qmgr "status=expired, returned to sender").',
+  ),
   messagesRemoved: metric('postfix_qmgr_messages_removed_total', 'kumina-0.3.0', 'counter', 'Messages removed from the queue (delivered or bounced for good).'),
   smtpdConnects: metric('postfix_smtpd_connects_total', 'kumina-0.3.0', 'counter', 'Client connections to the relay.'),
   smtpdRejects: metric('postfix_smtpd_messages_rejected_total', 'kumina-0.3.0', 'counter', 'Client RCPTs refused (NOQUEUE reject), by SMTP code.'),
@@ -73,6 +81,14 @@ export const METRICS = {
   ),
   smtpDeferredByDsn: metric('postfix_smtp_deferred_messages_by_dsn_total', 'hsn723', 'counter', 'Deferred deliveries by enhanced status code (dsn).'),
   smtpBouncedByDsn: metric('postfix_smtp_bounced_messages_by_dsn_total', 'hsn723', 'counter', 'Bounced deliveries by enhanced status code (dsn).'),
+
+  probeSuccess: metric(
+    'probe_success',
+    'blackbox-exporter',
+    'gauge',
+    'Whether the last SMTP conversation of the probe with the relay Service succeeded (1) or not (0).',
+  ),
+  probeDuration: metric('probe_duration_seconds', 'blackbox-exporter', 'gauge', 'How long the last probe took.'),
 
   restarts: metric('kube_pod_container_status_restarts_total', 'kube-state-metrics', 'counter', 'Container restarts.'),
   lastTerminatedReason: metric(
@@ -101,6 +117,8 @@ export type MetricKey = keyof typeof METRICS;
 export const TARGETS = {
   workload: 'postfix-relay',
   metricsService: 'postfix-relay-metrics',
+  /** The Probe's spec.jobName: the `job` label of probe_success. */
+  probeJob: 'postfix-relay-probe',
   horizontalPodAutoscaler: 'postfix-relay',
   containers: [POSTFIX_CONTAINER, EXPORTER_CONTAINER],
   showqSocket: SHOWQ_SOCKET,

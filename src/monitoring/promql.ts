@@ -3,13 +3,14 @@
  * way and the rules read as the conditions they express.
  */
 
-export type Matcher = string | { readonly re: string } | { readonly ne: string };
+export type Matcher = string | { readonly re: string } | { readonly ne: string } | { readonly nre: string };
 
 /** `name{a="b", c=~"d"}`; values are quoted as PromQL (Go) string literals. */
 export function selector(name: string, matchers: Readonly<Record<string, Matcher>>): string {
   const parts = Object.entries(matchers).map(([label, m]) => {
     if (typeof m === 'string') return `${label}=${quote(m)}`;
     if ('re' in m) return `${label}=~${quote(m.re)}`;
+    if ('nre' in m) return `${label}!~${quote(m.nre)}`;
     return `${label}!=${quote(m.ne)}`;
   });
   return `${name}{${parts.join(', ')}}`;

@@ -1,6 +1,10 @@
 import type { EnvironmentConfig } from '../config/schema';
 import { METRICS, POD_NAME_REGEX, TARGETS } from './metrics';
 import { formatDuration, leMatcher, selector, type Matcher } from './promql';
+import { exporterScraped, exporterSelector, probeSelector, runbookUrl } from './scope';
+import { renderSloGroups, SLO_ALERTS } from './slo';
+
+export { exporterScraped, exporterSelector, runbookAnchor, runbookUrl } from './scope';
 
 export interface AlertRule {
   alert: string;
@@ -10,9 +14,22 @@ export interface AlertRule {
   annotations: Record<string, string>;
 }
 
+/** A recording rule: `record` is the name of the series it writes. */
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
+
+export type Rule = AlertRule | RecordingRule;
+
+export function isAlertRule(rule: Rule): rule is AlertRule {
+  return 'alert' in rule;
+}
+
 export interface RuleGroup {
   name: string;
-  rules: AlertRule[];
+  rules: Rule[];
 }
 
 export type Severity = 'critical' | 'warning';
@@ -40,20 +57,6 @@ export const HPA_MAX_FOR = '15m';
 export const RESTART_WINDOW = '15m';
 
 const EXPORTER_SCRAPED = 'metrics.enabled and serviceMonitor.enabled';
-
-/** GitHub's heading anchor of a runbook section titled with the alert name. */
-export function runbookAnchor(alert: string): string {
-  return alert.toLowerCase();
-}
-
-export function runbookUrl(env: EnvironmentConfig, alert: string): string {
-  return `${env.alerts.runbookBaseUrl}#${runbookAnchor(alert)}`;
-}
-
-/** Selects the exporter's series of this environment: its namespace and the metrics Service (job). */
-export function exporterSelector(env: EnvironmentConfig): Record<string, Matcher> {
-  return { namespace: env.namespace, job: TARGETS.metricsService };
-}
 
 /** Selects this environment's relay containers in kube-state-metrics and cAdvisor series. */
 export function containerSelector(env: EnvironmentConfig): Record<string, Matcher> {
@@ -113,21 +116,34 @@ const DEFINITIONS: readonly AlertDefinition[] = [
     name: 'PostfixRelayDown',
     severity: 'critical',
     group: 'mail',
-    meaning: 'No metrics target for the relay, the exporter cannot be scraped, or it cannot read the showq socket (Postfix is not running).',
+    meaning:
+      'No metrics target for the relay, the exporter cannot be scraped, or it cannot read the showq socket (Postfix is not running); with probe.enabled, also when the SMTP probe of the Service fails or reports nothing (what clients see).',
     build: (env) => {
       const sel = exporterSelector(env);
+      // With a probe, also what clients see: the probe fails, or its result is missing.
+      const probe = probeSelector(env);
+      const clientView = env.probe.enabled
+        ? [
+            `(min by (namespace, job, instance) (${selector(METRICS.probeSuccess.name, probe)}) == 0)`,
+            `absent(${selector(METRICS.probeSuccess.name, probe)})`,
+          ]
+        : [];
       return {
         expr: [
           `absent(${selector(METRICS.up.name, sel)})`,
           `(${selector(METRICS.up.name, sel)} == 0)`,
           `(${selector(METRICS.postfixUp.name, { ...sel, path: TARGETS.showqSocket })} == 0)`,
+          ...clientView,
         ].join(' or '),
         for: env.alerts.for,
         summary: 'Postfix relay {{ $labels.pod }} is down in {{ $labels.namespace }}',
         description:
           'For ' +
           env.alerts.for +
-          ' Prometheus has had no healthy postfix-relay-metrics target in {{ $labels.namespace }}, or the exporter in pod "{{ $labels.pod }}" cannot read the showq socket: Postfix is not running there and mail sent to that pod is refused.',
+          ' Prometheus has had no healthy postfix-relay-metrics target in {{ $labels.namespace }}, or the exporter in pod "{{ $labels.pod }}" cannot read the showq socket: Postfix is not running there and mail sent to that pod is refused.' +
+          (env.probe.enabled
+            ? ' Or the SMTP probe of {{ $labels.instance }} (job {{ $labels.job }}) has failed or reported nothing: clients of the Service get no answer or no 250 to RCPT.'
+            : ''),
       };
     },
   },
@@ -398,22 +414,19 @@ const DEFINITIONS: readonly AlertDefinition[] = [
 ];
 
 /** Every alert this project can create, in rule order: the runbook has one section per entry. */
-export const ALERTS: readonly AlertSummary[] = DEFINITIONS.map(({ name, severity, meaning, onlyWhen, group }) => {
-  const when = onlyWhen ?? (group === 'mail' ? EXPORTER_SCRAPED : undefined);
-  return when === undefined ? { name, severity, meaning } : { name, severity, meaning, onlyWhen: when };
-});
-
-/**
- * Whether the exporter's series exist with the labels the rules select on: without the sidecar
- * or the ServiceMonitor (job = the metrics Service), `absent(up{...})` would page forever.
- */
-export function exporterScraped(env: EnvironmentConfig): boolean {
-  return env.metrics.enabled && env.serviceMonitor.enabled;
-}
+export const ALERTS: readonly AlertSummary[] = [
+  ...DEFINITIONS.map(({ name, severity, meaning, onlyWhen, group }) => {
+    const when = onlyWhen ?? (group === 'mail' ? EXPORTER_SCRAPED : undefined);
+    return when === undefined ? { name, severity, meaning } : { name, severity, meaning, onlyWhen: when };
+  }),
+  // The SLO alerts (src/monitoring/slo.ts) come last, after their recording rules.
+  ...SLO_ALERTS,
+];
 
 /**
  * The PrometheusRule's spec.groups for one environment. Pure: same input, same output. The
- * exporter alerts exist only when the exporter is scraped (see exporterScraped).
+ * exporter alerts exist only when the exporter is scraped (see exporterScraped); the SLO group
+ * (recording rules and burn-rate alerts, src/monitoring/slo.ts) follows the alert groups.
  */
 export function renderRuleGroups(env: EnvironmentConfig): RuleGroup[] {
   const groups: RuleGroup[] = [
@@ -433,5 +446,5 @@ export function renderRuleGroups(env: EnvironmentConfig): RuleGroup[] {
       annotations: { summary, description, runbook_url: runbookUrl(env, def.name) },
     });
   }
-  return groups.filter((g) => g.rules.length > 0);
+  return [...groups.filter((g) => g.rules.length > 0), ...renderSloGroups(env)];
 }

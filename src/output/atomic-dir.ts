@@ -39,7 +39,12 @@ export function replaceDir(outdir: string, files: ReadonlyMap<string, string>): 
 
   rmSync(previous, { recursive: true, force: true });
   const hadPrevious = existsSync(target);
-  if (hadPrevious) renameSync(target, previous);
+  try {
+    if (hadPrevious) renameSync(target, previous);
+  } catch (err) {
+    rmSync(staging, { recursive: true, force: true });
+    throw err;
+  }
   try {
     renameSync(staging, target);
   } catch (err) {

@@ -31,6 +31,7 @@ const LOADERS: Record<string, () => ModelClass> = {
     require('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor').ServiceMonitor,
   'monitoring.coreos.com/v1 PrometheusRule': () =>
     require('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule').PrometheusRule,
+  'monitoring.coreos.com/v1 Probe': () => require('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/Probe').Probe,
 };
 
 /** `apiVersion kind` pairs that have a schema here. */

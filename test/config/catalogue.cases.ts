@@ -33,7 +33,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a misspelt top-level field', set: { replica: 2 },
     expected: [
-      'replica: unknown field "replica"; did you mean replicas? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got 2)',
+      'replica: unknown field "replica"; did you mean replicas? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, probe, slo, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got 2)',
     ],
   },
   {
@@ -690,6 +690,82 @@ export const CASES: readonly BadConfigCase[] = [
       'scheduling.priorityClassName: must be a Kubernetes object name: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit (got "High_Priority")',
     ],
   },
+  // --- probe and SLOs (issue 20) -------------------------------------------------------------
+  {
+    title: 'an SLO objective of 100%', set: { 'slo.availability.objective': 100 },
+    expected: ['slo.availability.objective: must be a percentage above 0 and below 100, such as 99.9 (100% leaves no error budget) (got 100)'],
+  },
+  {
+    title: 'an SLO objective of 0', set: { 'slo.delivery.objective': 0 },
+    expected: ['slo.delivery.objective: must be a percentage above 0 and below 100, such as 99.9 (got 0)'],
+  },
+  {
+    title: 'an SLO objective written as a ratio', set: { 'slo.availability.objective': 0.999 },
+    expected: ['slo.availability.objective: 0.999 looks like a ratio: objectives are percentages (write 99.9 for 99.9%) (got 0.999)'],
+  },
+  {
+    title: 'an SLO objective too low for the fast-burn page', set: { 'slo.availability.objective': 90 },
+    expected: [
+      'slo.availability.objective: 90 leaves an error budget of 10%: the 1h page fires at 14.4x that (an error ratio of 144%), which can never happen; choose an objective above 93.06 or a shorter slo.availability.window (got 90)',
+    ],
+  },
+  {
+    title: 'an SLO window that is not a duration', set: { 'slo.delivery.window': 'month' },
+    expected: ['slo.delivery.window: must be a duration such as 30s, 5m or 1h30m (units d, h, m, s, ms, largest first, each once) (got "month")'],
+  },
+  {
+    title: 'an SLO window shorter than the longest alert window', set: { 'slo.availability.window': '1d' },
+    expected: ['slo.availability.window: 1d is shorter than the longest alert window (3d, the budget-at-risk ticket): use 3d or more (30d is usual) (got "1d")'],
+  },
+  {
+    title: 'a latency threshold between histogram buckets', set: { 'slo.latency.thresholdSeconds': 600 },
+    expected: ['slo.latency.thresholdSeconds: must be a bucket of postfix_showq_message_age_seconds: one of 10, 100, 1000, 10000, 100000 (got 600)'],
+  },
+  {
+    title: 'a sender-fault DSN that is not a permanent code', set: { 'slo.delivery.senderFaultDsns': ['4.2.1'] },
+    expected: ['slo.delivery.senderFaultDsns.0: must be a permanent DSN class or code such as 5.1 or 5.3.4 (got "4.2.1")'],
+  },
+  {
+    title: 'a prober URL without a scheme', set: { 'probe.enabled': true, 'probe.proberUrl': 'prometheus-blackbox-exporter.monitoring.svc:9115' },
+    expected: [
+      'probe.proberUrl: must be an http(s) URL of a blackbox exporter (scheme and host:port), such as http://prometheus-blackbox-exporter.monitoring.svc:9115 (got "prometheus-blackbox-exporter.monitoring.svc:9115")',
+    ],
+  },
+  {
+    title: 'a prober URL that is not http(s)', set: { 'probe.enabled': true, 'probe.proberUrl': 'tcp://prometheus-blackbox-exporter.monitoring.svc:9115' },
+    expected: [
+      'probe.proberUrl: must be an http or https URL (Prometheus scrapes the blackbox exporter over HTTP), not tcp (got "tcp://prometheus-blackbox-exporter.monitoring.svc:9115")',
+    ],
+  },
+  {
+    title: 'a prober URL with the probe path', set: { 'probe.proberUrl': 'http://blackbox.monitoring.svc:9115/probe' },
+    expected: [
+      'probe.proberUrl: must be the scheme and host:port only, such as http://prometheus-blackbox-exporter.monitoring.svc:9115 (the Probe adds the /probe path) (got "http://blackbox.monitoring.svc:9115/probe")',
+    ],
+  },
+  {
+    title: 'prober pod labels that select every pod', set: { 'probe.enabled': true, 'probe.proberPodLabels': {} },
+    expected: ['probe.proberPodLabels: must name at least one label: an empty selector admits every pod of the prober namespaces, not the prober alone (got {})'],
+  },
+  {
+    title: 'prober namespace labels that select every namespace', set: { 'probe.enabled': true, 'probe.proberNamespaceLabels': {} },
+    expected: ['probe.proberNamespaceLabels: must name at least one label: an empty selector admits matching pods of every namespace (got {})'],
+  },
+  {
+    title: 'prober labels that select a namespace the prober is not in',
+    set: { 'probe.enabled': true, 'probe.proberUrl': 'http://blackbox.observability.svc:9115', 'probe.proberNamespaceLabels': { 'kubernetes.io/metadata.name': 'monitoring' } },
+    expected: [
+      'probe.proberNamespaceLabels: select namespace "monitoring", but probe.proberUrl points at a Service in namespace "observability": the NetworkPolicy would admit no prober pod and every probe would fail (got {"kubernetes.io/metadata.name":"monitoring"})',
+    ],
+  },
+  {
+    title: 'a probe timeout as long as its interval', set: { 'probe.enabled': true, 'probe.interval': '10s', 'probe.timeout': '10s' },
+    expected: ['probe.timeout: 10s plus the one-second scrape margin must fit in probe.interval (10s) (got "10s")'],
+  },
+  {
+    title: 'a probe module name with spaces', set: { 'probe.module': 'postfix relay' },
+    expected: ['probe.module: must be a blackbox exporter module name: letters, digits, "_", "." and "-", at most 63 characters (got "postfix relay")'],
+  },
   {
     title: 'several problems at once', set: { replicas: 0, 'relay.port': 0, 'mail.domain': 'example' },
     expected: [
@@ -709,7 +785,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'a mail field at the top level', set: { hostname: 'mail.example.com' },
     expected: [
-      'hostname: unknown field "hostname"; did you mean mail.hostname? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got "mail.example.com")',
+      'hostname: unknown field "hostname"; did you mean mail.hostname? (allowed: tier, namespace, image, replicas, resources, probes, terminationGracePeriodSeconds, network, relay, mail, tuning, postfix, queue, metrics, serviceMonitor, alerts, dashboard, probe, slo, autoscaling, podDisruptionBudget, topologySpread, scheduling, pod, service, argocd) (got "mail.example.com")',
     ],
   },
   {

@@ -260,6 +260,28 @@ call_line() { grep -nE -- "$1" "$STUB_LOG" | head -n1 | cut -d: -f1 || echo 0; }
   not_called_like '^kubectl apply'
 }
 
+# A Probe (probe.enabled) needs its own CRD: stand one in for the synth of a probe-enabled file.
+add_probe_manifest() {
+  printf 'apiVersion: monitoring.coreos.com/v1\nkind: Probe\nmetadata:\n  name: postfix-relay\n  namespace: email-server-prod\n' >"$ROOT/dist/prod/probe-postfix-relay.yaml"
+}
+
+@test "a Probe without its CRD: named in the error before anything is applied" {
+  add_probe_manifest
+  STUB_CRDS=no-probe run "$SCRIPT" --skip-synth
+  [ "$status" -eq 1 ]
+  [[ $output == *"the prometheus-operator CRDs (ServiceMonitor, PrometheusRule, Probe) are not installed"* ]]
+  [[ $output == *"probe.enabled"* ]]
+  called_like '^kubectl get customresourcedefinition servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com probes.monitoring.coreos.com'
+  not_called_like '^kubectl apply'
+}
+
+@test "--offline with a Probe lists its CRD among the checks" {
+  add_probe_manifest
+  PATH="$NO_KUBECTL_PATH" run "$SCRIPT" --offline --skip-synth
+  [ "$status" -eq 0 ]
+  [[ $output == *"kubectl get customresourcedefinition servicemonitors.monitoring.coreos.com prometheusrules.monitoring.coreos.com probes.monitoring.coreos.com"* ]]
+}
+
 @test "a failed apply is reported and nothing is verified" {
   STUB_APPLY=fail run "$SCRIPT" --skip-synth
   [ "$status" -eq 1 ]

@@ -83,6 +83,11 @@ const VIOLATIONS: Record<string, { input: Json; path: string }> = {
   },
   'pod.labels, pod.annotations': { input: { pod: { labels: { 'app.kubernetes.io/instance': 'x' } } }, path: 'pod.labels.app.kubernetes.io/instance' },
   'service.loadBalancerSourceRanges': { input: { service: { type: 'LoadBalancer' } }, path: 'service.loadBalancerSourceRanges' },
+  'probe.proberUrl': { input: { probe: { proberUrl: 'ftp://blackbox.monitoring.svc:9115' } }, path: 'probe.proberUrl' },
+  'probe.proberPodLabels, probe.proberNamespaceLabels': { input: { probe: { enabled: true, proberPodLabels: {} } }, path: 'probe.proberPodLabels' },
+  'probe.timeout': { input: { probe: { enabled: true, interval: '5s', timeout: '5s' } }, path: 'probe.timeout' },
+  'slo.*.window': { input: { slo: { delivery: { window: '2d' } } }, path: 'slo.delivery.window' },
+  'slo.*.objective': { input: { slo: { availability: { objective: 92 } } }, path: 'slo.availability.objective' },
 };
 
 describe('the defaults the reference shows are the ones the loader applies', () => {

@@ -13,6 +13,7 @@ export const OWN_DOCS = [
   'docs/RUNBOOK.md',
   'docs/TROUBLESHOOTING.md',
   'docs/CONFIG-REFERENCE.md',
+  'docs/SLO.md',
 ] as const;
 
 export function read(path: string): string {

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import { requireTool, smtpConversation, tempDir, type PostfixInstance, type Sink } from './harness';
 import { useRelay } from './harness/relay-fixture';
+import { isCI } from '../ci';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'docs', 'examples');
@@ -28,7 +29,7 @@ function requireFiles(paths: readonly string[], debianPackages: string): boolean
   });
   if (!missing.length) return true;
   const install = `apt-get install -y --no-install-recommends ${debianPackages}`;
-  if (process.env.CI === 'true') throw new Error(`required files ${missing.join(', ')} are missing (CI=true makes this a failure): ${install}`);
+  if (isCI()) throw new Error(`required files ${missing.join(', ')} are missing (CI=true makes this a failure): ${install}`);
   console.warn(`\n*** SKIPPING: required files ${missing.join(', ')} are missing. Install them with: ${install}\n`);
   return false;
 }

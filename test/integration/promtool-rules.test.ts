@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadEnvironmentFile } from '../../src/config/load';
 import type { EnvironmentConfig } from '../../src/config/schema';
-import { POD_NAME_REGEX, renderDashboard, renderRuleGroups, TARGETS } from '../../src/monitoring';
+import { isAlertRule, POD_NAME_REGEX, renderDashboard, renderRuleGroups, TARGETS } from '../../src/monitoring';
 import { requireTool } from './harness/tools';
 import { buildScenarios } from '../monitoring/support/promtool-scenarios';
 import { promtool, writePromtoolFiles } from '../monitoring/support/promtool-tests';
@@ -35,12 +35,13 @@ describe.skipIf(!ready)('alert rules under promtool', () => {
   describe.each(ENVIRONMENTS)('%s', (name) => {
     const env = loadEnvironmentFile(`environments/${name}.yaml`);
     const groups = renderRuleGroups(env);
-    const alertNames = groups.flatMap((g) => g.rules.map((r) => r.alert));
+    // The SLO burn-rate alerts have their own scenarios (slo-rules.test.ts): they carry an `slo` label.
+    const alertNames = groups.flatMap((g) => g.rules.filter(isAlertRule).filter((r) => r.labels.slo === undefined).map((r) => r.alert));
 
     it('passes promtool check rules', () => {
       const { rulesPath } = writePromtoolFiles(dir, name, groups, []);
       const r = promtool(['check', 'rules', rulesPath], dir);
-      expect(r.output).toContain(`SUCCESS: ${alertNames.length} rules found`);
+      expect(r.output).toContain(`SUCCESS: ${groups.flatMap((g) => g.rules).length} rules found`);
       expect(r.status, r.output).toBe(0);
     });
 

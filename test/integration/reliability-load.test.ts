@@ -17,7 +17,7 @@ import { flushUntilEmpty, queuedAttempts } from './load/queue';
 import { runDrain, type DrainRun } from './load/drain-runner';
 import { ensureRefuseTable, refuseTableOverride } from './load/refuse-table';
 import { crash, restart, type Restarted } from './load/restart';
-import { deliveryCounts, duplicatesAroundCrashes, judge, type Verdict } from './load/verdict';
+import { deliveryCounts, duplicatesAroundCrashes, judge, lossProblems, type Verdict } from './load/verdict';
 
 /**
  * Load and fault tests on the real Postfix running prod's rendered main.cf and master.cf
@@ -28,8 +28,9 @@ import { deliveryCounts, duplicatesAroundCrashes, judge, type Verdict } from './
  *   (b) the relay answering 451 to a fifth of the messages,
  *   (c) the Postfix master and all its children SIGKILLed mid-run (twice) and restarted on the same queue,
  *   (d) prod's preStop drain started mid-run with the relay up (clients then get 421).
- * For every message accepted with 250 (queue id from the reply): delivered exactly once, or still
- * queued. `lost` must be 0; duplicates are reported and explained (docs/RELIABILITY.md).
+ * After the final flush, every message accepted with 250 (queue id from the reply) is at the sink
+ * exactly once and the queue is empty (load/verdict.ts, lossProblems); only the crash scenario
+ * may deliver a message twice, each such copy on either side of a crash (docs/RELIABILITY.md).
  * Everything stays on 127.0.0.0/8, and every run ends by itself (deadlines on the load, the
  * final flush and every wait).
  */
@@ -50,7 +51,9 @@ interface Figures {
   readonly load: LoadResult;
   readonly verdict: Verdict;
   readonly leftInQueue: number;
-  readonly tls: boolean;
+  /** Messages the sink received, and how many over TLS. */
+  readonly deliveries: number;
+  readonly tlsDeliveries: number;
   /** 451 replies the relay gave. */
   readonly relayTempFailures: number;
   readonly wallMs: number;
@@ -133,7 +136,8 @@ describe.skipIf(!ready)(`reliability under load and faults: ${MESSAGES} messages
       load,
       verdict,
       leftInQueue: left.length,
-      tls: sink.messages.every((m) => m.tls),
+      deliveries: sink.messages.length,
+      tlsDeliveries: sink.messages.filter((m) => m.tls).length,
       relayTempFailures: sink.tempFailed,
       wallMs: Date.now() - started,
       note: load.notes.join('; '),
@@ -142,15 +146,15 @@ describe.skipIf(!ready)(`reliability under load and faults: ${MESSAGES} messages
     return result;
   }
 
-  function expectNothingLost(f: Figures) {
+  /** Every message of the run accepted, then at the sink exactly once (or, after crashes, at least once), the queue empty. */
+  function expectNothingLost(f: Figures, { duplicatesAllowed = false } = {}) {
     expect(f.load.neverAccepted, 'messages that never got a 250 within the load budget').toBe(0);
     expect(f.verdict.accepted).toBe(MESSAGES);
-    expect(f.verdict.lost.map((a) => `${a.attempt} (${a.queueId})`), 'accepted with 250, then neither delivered nor queued').toEqual([]);
-    expect(f.verdict.unknownDeliveries, 'deliveries of mail the generator never sent').toBe(0);
-    expect(f.verdict.deliveredOnce + f.verdict.duplicated + f.verdict.stillQueued).toBe(MESSAGES);
-    expect(f.tls, 'every delivery to the relay went over verified TLS').toBe(true);
+    expect(lossProblems({ ...f, duplicatesAllowed }), 'after the final flush').toEqual([]);
+    expect(f.verdict.deliveredOnce + f.verdict.duplicated).toBe(MESSAGES);
     // Every 250 carried a queue id: the record of what Postfix took responsibility for.
-    expect(f.load.accepted.every((a) => a.queueId)).toBe(true);
+    expect(f.load.accepted).toHaveLength(MESSAGES);
+    expect(f.load.accepted.filter((a) => !a.queueId)).toEqual([]);
   }
 
   it('(a) relay down for part of the run: everything accepted is delivered once it is back', async () => {
@@ -174,14 +178,12 @@ describe.skipIf(!ready)(`reliability under load and faults: ${MESSAGES} messages
     ]);
     expectNothingLost(f);
     expect(queuedWhenBack, 'mail was queued while the relay was down').toBeGreaterThan(0);
-    expect(f.verdict.duplicated).toBe(0);
   });
 
   it('(b) relay answers 451 to a fifth of the messages: all are retried and delivered', async () => {
     const f = await scenario('relay-4xx', { tempFailRatio: 0.2 }, () => []);
     expectNothingLost(f);
     expect(sink!.tempFailed, '451 replies given by the relay').toBeGreaterThanOrEqual(Math.floor(MESSAGES * 0.2));
-    expect(f.verdict.duplicated).toBe(0);
   });
 
   it('(c) master and children SIGKILLed twice mid-run, restarted on the same queue: nothing accepted is lost', async () => {
@@ -204,7 +206,7 @@ describe.skipIf(!ready)(`reliability under load and faults: ${MESSAGES} messages
     ]);
     expect(f.load.notes.filter((n) => /restarted on the same queue/.test(n))).toHaveLength(2);
     expect(new Set([...killedMasters, restarted?.masterPid()]).size).toBe(3);
-    expectNothingLost(f);
+    expectNothingLost(f, { duplicatesAllowed: true });
     // Duplicates are possible here and allowed: a message the relay had accepted, whose delivery
     // the killed smtp client or qmgr never recorded, is sent again after the restart. Each one
     // must be that: one copy received before a crash, the other after it.
@@ -236,11 +238,7 @@ describe.skipIf(!ready)(`reliability under load and faults: ${MESSAGES} messages
     expect(f.load.attempts.some((a) => a.code === 421), 'some submissions refused with 421').toBe(true);
     expect(f.verdict.accepted).toBeGreaterThanOrEqual(Math.floor(MESSAGES / 2));
     // ...but every one that got a 250 was delivered, exactly once, before the drain returned.
-    expect(f.verdict.lost.map((a) => a.attempt)).toEqual([]);
-    expect(f.verdict.stillQueued).toBe(0);
-    expect(f.verdict.duplicated).toBe(0);
+    expect(lossProblems(f), 'after the drain').toEqual([]);
     expect(f.verdict.deliveredOnce).toBe(f.verdict.accepted);
-    expect(f.verdict.unknownDeliveries).toBe(0);
-    expect(f.tls).toBe(true);
   });
 });

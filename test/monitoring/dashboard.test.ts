@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import type { EnvironmentConfig } from '../../src/config/schema';
 import { dashboardUid, METRICS, renderDashboard, TARGETS, type MetricInfo } from '../../src/monitoring';
-import { dashboardExprs, metricFor, selectorsIn, usedSeriesNames } from './support/queries';
+import { dashboardExprs, metricFor, selectorsIn, usedSeriesNames, withEverything } from './support/queries';
 
 const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 const load = (name: string) => loadEnvironmentFile(`environments/${name}.yaml`);
@@ -124,7 +124,7 @@ describe('renderDashboard', () => {
 describe('METRICS covers the rules and the dashboard exactly', () => {
   it('lists every series name used, and every entry is used somewhere', () => {
     const used = new Set<string>();
-    for (const name of ENVIRONMENTS) for (const s of usedSeriesNames(load(name))) used.add(s);
+    for (const name of ENVIRONMENTS) for (const env of [load(name), withEverything(load(name))]) for (const s of usedSeriesNames(env)) used.add(s);
     const families = new Set<MetricInfo>();
     for (const series of used) {
       const info = metricFor(series);
@@ -132,5 +132,51 @@ describe('METRICS covers the rules and the dashboard exactly', () => {
       if (info) families.add(info);
     }
     for (const info of Object.values(METRICS) as MetricInfo[]) expect(families.has(info), `${info.name} is used`).toBe(true);
+  });
+});
+
+describe('the SLO row', () => {
+  const everything = withEverything(prod);
+  const sloPanels = (env: EnvironmentConfig) => {
+    const all = renderDashboard(env).panels as Panel[];
+    const start = all.findIndex((p) => p.type === 'row' && p.title === 'Service level objectives');
+    if (start < 0) return [];
+    const end = all.findIndex((p, i) => i > start && p.type === 'row');
+    return all.slice(start + 1, end < 0 ? undefined : end);
+  };
+
+  it('comes first and shows, per SLO, the SLI over its window against the objective, the budget left and the burn rate', () => {
+    expect((renderDashboard(everything).panels as Panel[])[0]?.title).toBe('Service level objectives');
+    expect(sloPanels(everything).map((p) => p.title)).toEqual([
+      'SMTP probe (what clients see)',
+      ...['Availability', 'Delivery', 'Latency'].flatMap((t) => [`${t} SLI (30d)`, `${t} error budget left`, `${t} burn rate`]),
+    ]);
+    const sli = panel(everything, 'Availability SLI (30d)');
+    expect(dashboardExprs(sli)).toEqual(['1 - postfix_relay_slo:sli_error:ratio_rate30d{namespace="email-server-prod", slo="availability"}']);
+    // Red below the objective, green from it.
+    expect(sli.fieldConfig?.defaults.thresholds.steps).toEqual([
+      { color: 'red', value: null },
+      { color: 'green', value: 0.999 },
+    ]);
+    expect(dashboardExprs(panel(everything, 'Delivery error budget left'))).toEqual(['postfix_relay_slo:error_budget:remaining_ratio{namespace="email-server-prod", slo="delivery"}']);
+    expect(dashboardExprs(panel(everything, 'Latency burn rate'))).toEqual(
+      ['1h', '6h', '3d'].map((w) => `postfix_relay_slo:sli_error:ratio_rate${w}{namespace="email-server-prod", slo="latency"} / 0.01`),
+    );
+    expect(panel(everything, 'Availability burn rate').fieldConfig?.defaults.thresholds.steps.at(-1)?.value).toBe(14.4);
+  });
+
+  it('follows the objective and the window of each SLO', () => {
+    const env: EnvironmentConfig = { ...prod, slo: { ...prod.slo, delivery: { ...prod.slo.delivery, objective: 99.5, window: '7d' } } };
+    const sli = panel(env, 'Delivery SLI (7d)');
+    expect(sli.fieldConfig?.defaults.thresholds.steps.at(-1)?.value).toBe(0.995);
+    expect(dashboardExprs(sli)[0]).toContain('ratio_rate7d{');
+    expect(panel(env, 'Delivery burn rate').fieldConfig?.defaults.thresholds.steps.at(-1)?.value).toBe(3.36);
+  });
+
+  it('shows the probe only with probe.enabled, and no SLO row where no SLO is recorded', () => {
+    expect(sloPanels(prod).map((p) => p.title)).not.toContain('SMTP probe (what clients see)');
+    expect(dashboardExprs(panel(everything, 'SMTP probe (what clients see)')).join('\n')).toContain('probe_success{namespace="email-server-prod", job="postfix-relay-probe"}');
+    const none: EnvironmentConfig = { ...prod, slo: { availability: { ...prod.slo.availability, enabled: false }, delivery: { ...prod.slo.delivery, enabled: false }, latency: prod.slo.latency } };
+    expect(sloPanels(none)).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadEnvironmentFile } from '../../src/config/load';
 import type { EnvironmentConfig } from '../../src/config/schema';
-import { ALERTS, METRICS, POD_NAME_REGEX, renderRuleGroups, runbookAnchor, TARGETS } from '../../src/monitoring';
-import { metricFor, ruleExprs, selectorsIn } from './support/queries';
+import { ALERTS, isAlertRule, METRICS, POD_NAME_REGEX, renderRuleGroups, runbookAnchor, TARGETS } from '../../src/monitoring';
+import { metricFor, recordedNames, ruleExprs, selectorsIn, withEverything } from './support/queries';
 
 const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 const load = (name: string) => loadEnvironmentFile(`environments/${name}.yaml`);
@@ -13,7 +13,7 @@ const withAlerts = (env: EnvironmentConfig, alerts: Partial<EnvironmentConfig['a
 });
 const rule = (env: EnvironmentConfig, alert: string) => {
   const found = renderRuleGroups(env)
-    .flatMap((g) => g.rules)
+    .flatMap((g) => g.rules.filter(isAlertRule))
     .find((r) => r.alert === alert);
   if (!found) throw new Error(`${alert} not rendered for ${env.name}`);
   return found;
@@ -89,18 +89,20 @@ describe('renderRuleGroups', () => {
 
   it.each(ENVIRONMENTS)('%s: gives every alert a severity, summary, description and its runbook anchor', (name) => {
     const env = load(name);
-    for (const r of renderRuleGroups(env).flatMap((g) => g.rules)) {
+    for (const r of renderRuleGroups(env).flatMap((g) => g.rules.filter(isAlertRule))) {
       expect(['critical', 'warning']).toContain(r.labels.severity);
       expect(r.labels).toMatchObject({ service: 'postfix-relay', environment: env.name });
       expect(r.annotations.summary?.length).toBeGreaterThan(10);
       expect(r.annotations.description?.length).toBeGreaterThan(30);
       expect(r.annotations.runbook_url).toBe(`${env.alerts.runbookBaseUrl}#${r.alert.toLowerCase()}`);
-      expect(r.for, r.alert).toMatch(/^([0-9]+[smhd])+$/);
+      // The burn-rate alerts have no for: their short window is the confirmation (SRE Workbook).
+      if (r.labels.slo) expect(r.for, r.alert).toBeUndefined();
+      else expect(r.for, r.alert).toMatch(/^([0-9]+[smhd])+$/);
     }
   });
 
   it('creates PostfixRelayHpaAtMaximum only where autoscaling is on', () => {
-    const names = (name: string) => renderRuleGroups(load(name)).flatMap((g) => g.rules.map((r) => r.alert));
+    const names = (name: string) => renderRuleGroups(load(name)).flatMap((g) => g.rules.filter(isAlertRule).map((r) => r.alert));
     expect(load('dev').autoscaling.enabled).toBe(false);
     expect(names('dev')).not.toContain('PostfixRelayHpaAtMaximum');
     expect(names('prod')).toContain('PostfixRelayHpaAtMaximum');
@@ -110,7 +112,7 @@ describe('renderRuleGroups', () => {
     const noMonitor = { ...prod, serviceMonitor: { ...prod.serviceMonitor, enabled: false } };
     const noMetrics = { ...prod, metrics: { ...prod.metrics, enabled: false } };
     for (const env of [noMonitor, noMetrics]) {
-      const alerts = renderRuleGroups(env).flatMap((g) => g.rules.map((r) => r.alert));
+      const alerts = renderRuleGroups(env).flatMap((g) => g.rules.filter(isAlertRule).map((r) => r.alert));
       expect(alerts).not.toContain('PostfixRelayDown');
       expect(alerts).toContain('PostfixRelayMemoryNearLimit');
       expect(renderRuleGroups(env).map((g) => g.name)).toEqual(['postfix-relay.prod.workload']);
@@ -128,7 +130,7 @@ describe('renderRuleGroups', () => {
     for (const name of ENVIRONMENTS) {
       const groups = renderRuleGroups(load(name));
       expect(new Set(groups.map((g) => g.name)).size).toBe(groups.length);
-      const alerts = groups.flatMap((g) => g.rules.map((r) => r.alert));
+      const alerts = groups.flatMap((g) => g.rules.filter(isAlertRule).map((r) => r.alert));
       expect(new Set(alerts).size).toBe(alerts.length);
       for (const g of groups) expect(g.name).toContain(name);
     }
@@ -151,7 +153,7 @@ describe('ALERTS (the runbook list)', () => {
   // prod renders every alert but the relay.auth one: add relay.auth to see them all.
   const every: EnvironmentConfig = { ...prod, relay: { ...prod.relay, auth: { secretName: 'relay', usernameKey: 'username', passwordKey: 'password' } } };
   it('lists exactly the alerts the rules can create, in rule order, each with a meaning', () => {
-    const rendered = renderRuleGroups(every).flatMap((g) => g.rules.map((r) => r.alert));
+    const rendered = renderRuleGroups(withEverything(every)).flatMap((g) => g.rules.filter(isAlertRule).map((r) => r.alert));
     expect(ALERTS.map((a) => a.name)).toEqual(rendered);
     for (const a of ALERTS) {
       expect(a.meaning.length).toBeGreaterThan(20);
@@ -163,16 +165,21 @@ describe('ALERTS (the runbook list)', () => {
   });
 
   it('uses the severities of the rendered rules', () => {
-    const rendered = new Map(renderRuleGroups(every).flatMap((g) => g.rules.map((r) => [r.alert, r.labels.severity] as const)));
+    const rendered = new Map(renderRuleGroups(withEverything(every)).flatMap((g) => g.rules.filter(isAlertRule).map((r) => [r.alert, r.labels.severity] as const)));
     for (const a of ALERTS) expect(rendered.get(a.name)).toBe(a.severity);
   });
 });
 
 describe('METRICS', () => {
-  it('is where every series name of the rules comes from', () => {
+  it('is where every scraped series name of the rules comes from; every other name is recorded by a rule', () => {
     for (const name of ENVIRONMENTS) {
-      for (const expr of ruleExprs(load(name))) {
-        for (const sel of selectorsIn(expr)) expect(metricFor(sel.name), `${sel.name} is listed in METRICS`).toBeDefined();
+      for (const env of [load(name), withEverything(load(name))]) {
+        const recorded = recordedNames(env);
+        for (const expr of ruleExprs(env)) {
+          for (const sel of selectorsIn(expr)) {
+            expect(metricFor(sel.name) !== undefined || recorded.has(sel.name), `${sel.name} (${env.name}) is scraped (METRICS) or recorded`).toBe(true);
+          }
+        }
       }
     }
   });

@@ -6,6 +6,7 @@ import { renderPostfixFiles } from '../../src/postfix';
 import { AUTH_FILES, PATHS } from '../../src/postfix/layout';
 import { mainCfEntries } from '../../src/postfix/main-cf';
 import { SASL_PASSWORD_MAPS } from '../../src/postfix/sasl';
+import { isCI } from '../ci';
 
 const environment = (relay: Record<string, unknown> = {}): EnvironmentConfig =>
   parseEnvironment(
@@ -23,7 +24,7 @@ const withAuth = (auth: Record<string, unknown> = { secretName: 'gmail-relay' },
 
 function tool(name: string): boolean {
   const found = spawnSync(name, ['--version']).status === 0 || spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-  if (!found && process.env.CI === 'true') throw new Error(`${name} is missing: apt-get install -y --no-install-recommends ${name}`);
+  if (!found && isCI()) throw new Error(`${name} is missing: apt-get install -y --no-install-recommends ${name}`);
   if (!found) console.warn(`SKIPPING a ${name} check of the relay.auth entrypoint: apt-get install -y --no-install-recommends ${name}`);
   return found;
 }

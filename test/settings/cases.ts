@@ -53,6 +53,11 @@ const DEPLOY = 'Deployment/postfix-relay';
 const STS = 'StatefulSet/postfix-relay';
 const HPA = 'HorizontalPodAutoscaler/postfix-relay';
 const APP = 'Application/email-server-settings';
+const PROBE = 'Probe/postfix-relay';
+const PROM = 'PrometheusRule/postfix-relay';
+const SLO_GROUP = 'spec.groups[name=postfix-relay.settings.slo]';
+const PROBE_ON = { 'probe.enabled': true };
+const LATENCY_ON = { 'slo.latency.enabled': true };
 
 export const SETTINGS: Readonly<Record<string, SettingEntry>> = {
   tier: { exception: 'Selects which safety checks apply (latest images, one pod, the PDB); it renders nothing. Its gates are proven by test/config/catalogue.cases.ts.' },
@@ -137,7 +142,7 @@ export const SETTINGS: Readonly<Record<string, SettingEntry>> = {
   'queue.drainDeadlineSeconds': { effect: script('drain.sh', 'deadline_seconds') },
   'queue.maximalQueueLifetime': { effect: mainCf('maximal_queue_lifetime') },
 
-  'metrics.enabled': { effect: [field(DEPLOY, `${EXPORTER}`), field('Service/postfix-relay-metrics', '')] },
+  'metrics.enabled': { effect: [field(DEPLOY, `${EXPORTER}`), field('Service/postfix-relay-metrics', ''), field(NP, 'spec.ingress[1]')] },
   'metrics.port': {
     effect: [field(DEPLOY, `${EXPORTER}.ports[name=metrics].containerPort`), field('Service/postfix-relay-metrics', 'spec.ports[name=metrics].port'), field(NP, 'spec.ingress[1].ports[0].port')],
   },
@@ -167,6 +172,36 @@ export const SETTINGS: Readonly<Record<string, SettingEntry>> = {
   'alerts.for': { effect: [alertRule('PostfixRelayHighQueue', 'for'), alertRule('PostfixRelayHighBounceRate', 'for')] },
   'alerts.runbookBaseUrl': { effect: [alertRule('PostfixRelayDown', 'annotations.runbook_url'), field('ConfigMap/postfix-relay-dashboard', 'data[*].links[title=Runbook].url')] },
   'dashboard.enabled': { effect: field('ConfigMap/postfix-relay-dashboard', '') },
+
+  // The client-side probe and the SLOs (issue 20; docs/SLO.md).
+  'probe.enabled': {
+    effect: [field(PROBE, ''), field(NP, 'spec.ingress[1].from[0].podSelector'), alertRule('PostfixRelayDown', 'expr'), field(PROM, `${SLO_GROUP}.rules[record=postfix_relay_slo:sli_good:sample].expr`)],
+  },
+  'probe.proberUrl': { with: PROBE_ON, value: 'https://blackbox.monitoring.svc:9443', effect: field(PROBE, 'spec.prober') },
+  'probe.module': { with: PROBE_ON, value: 'smtp_relay', effect: [field(PROBE, 'spec.module'), field(PROBE, 'metadata.annotations')] },
+  'probe.interval': { with: PROBE_ON, value: '1m', effect: [field(PROBE, 'spec.interval'), field(PROM, `${SLO_GROUP}.rules[record=postfix_relay_slo:sli_good:sample].expr`)] },
+  'probe.timeout': { with: PROBE_ON, value: '5s', effect: [field(PROBE, 'spec.scrapeTimeout'), field(PROBE, 'metadata.annotations')] },
+  'probe.clusterDomain': { with: PROBE_ON, value: 'k8s.local', effect: field(PROBE, 'spec.targets.staticConfig.static') },
+  'probe.proberNamespaceLabels': { with: PROBE_ON, value: { team: 'sre' }, effect: field(NP, 'spec.ingress[1].from[0].namespaceSelector.matchLabels') },
+  'probe.proberPodLabels': { with: PROBE_ON, value: { app: 'blackbox' }, effect: field(NP, 'spec.ingress[1].from[0].podSelector.matchLabels') },
+  'slo.availability.enabled': { effect: [alertRule('PostfixRelayAvailabilityFastBurn', 'expr'), dashboardPanel('Availability SLI (30d)', '')] },
+  'slo.availability.objective': {
+    value: 99.5,
+    effect: [alertRule('PostfixRelayAvailabilityFastBurn', 'expr'), dashboardPanel('Availability SLI (30d)', 'fieldConfig.defaults.thresholds')],
+  },
+  'slo.availability.window': { value: '7d', effect: [alertRule('PostfixRelayAvailabilityFastBurn', 'expr'), alertRule('PostfixRelayAvailabilityFastBurn', 'annotations.description')] },
+  'slo.delivery.enabled': { effect: [alertRule('PostfixRelayDeliveryFastBurn', 'expr'), dashboardPanel('Delivery SLI (30d)', '')] },
+  'slo.delivery.objective': {
+    value: 99.5,
+    effect: [alertRule('PostfixRelayDeliveryFastBurn', 'expr'), dashboardPanel('Delivery SLI (30d)', 'fieldConfig.defaults.thresholds')],
+  },
+  'slo.delivery.window': { value: '7d', effect: [alertRule('PostfixRelayDeliveryFastBurn', 'expr'), alertRule('PostfixRelayDeliveryFastBurn', 'annotations.description')] },
+  // The sender-fault DSNs show in the delivery SLO's recording rules (one group: SLO rules share record names).
+  'slo.delivery.senderFaultDsns': { value: ['5.1'], effect: field(PROM, SLO_GROUP) },
+  'slo.latency.enabled': { effect: [alertRule('PostfixRelayLatencyFastBurn', 'expr'), dashboardPanel('Latency SLI (30d)', '')] },
+  'slo.latency.objective': { with: LATENCY_ON, value: 99.5, effect: [alertRule('PostfixRelayLatencyFastBurn', 'expr'), dashboardPanel('Latency SLI (30d)', 'fieldConfig.defaults.thresholds')] },
+  'slo.latency.window': { with: LATENCY_ON, value: '7d', effect: alertRule('PostfixRelayLatencyFastBurn', 'expr') },
+  'slo.latency.thresholdSeconds': { with: LATENCY_ON, value: 100, effect: [field(PROM, SLO_GROUP), alertRule('PostfixRelayLatencyFastBurn', 'annotations.description')] },
 
   'autoscaling.enabled': { effect: [field(HPA, ''), field(DEPLOY, 'spec.replicas'), alertRule('PostfixRelayHpaAtMaximum', 'expr')] },
   'autoscaling.minReplicas': { with: HPA_ON, effect: field(HPA, 'spec.minReplicas') },

@@ -79,16 +79,19 @@ export function validate(input: unknown): EnvironmentConfig {
   return parseEnvironment(input, `environments/${ENV_NAME}.yaml`, ENV_NAME);
 }
 
-/** Synthesizes one environment and reads back what `npm run synth` writes to dist/. */
+/**
+ * Synthesizes one environment: the objects `npm run synth` writes to dist/<env>/ (one file each,
+ * byte-for-byte their YAML: test/output/real-output.test.ts) and the Application it writes to
+ * dist/argocd/<env>/, read back from the rendered file.
+ */
 export function synthOutput(env: EnvironmentConfig): Output {
-  const files = renderDist(renderEnvironments([env]), { version: '0.0.0' });
+  const manifests = renderEnvironments([env]);
   const out = new Map<string, K8sObject>();
-  for (const [path, text] of files) {
+  for (const object of manifests[0]!.objects as K8sObject[]) out.set(`${object.kind}/${object.metadata?.name}`, object);
+  for (const [path, text] of renderDist(manifests, { version: '0.0.0' })) {
+    // The Application in dist/argocd/<env>/<file>.
     const parts = path.split('/');
-    // dist/<env>/<file>, and the Application in dist/argocd/<env>/<file>.
-    const inEnv = parts.length === 2 && parts[0] === ENV_NAME && parts[1] !== KUSTOMIZATION_FILE;
-    const inArgo = parts.length === 3 && parts[0] === 'argocd' && parts[1] === ENV_NAME;
-    if (!inEnv && !inArgo) continue;
+    if (parts.length !== 3 || parts[0] !== 'argocd' || parts[1] !== ENV_NAME || parts[2] === KUSTOMIZATION_FILE) continue;
     const object = parseYaml(text) as K8sObject;
     out.set(`${object.kind}/${object.metadata?.name}`, object);
   }

@@ -26,8 +26,9 @@ const objects = [];
 if ((env.STUB_NAMESPACE ?? 'present') === 'present') {
   for (const ns of namespaces) objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
 }
-if ((env.STUB_CRDS ?? 'present') === 'present') {
-  for (const plural of ['servicemonitors', 'prometheusrules']) {
+const crds = env.STUB_CRDS ?? 'present';
+if (crds !== 'absent') {
+  for (const plural of ['servicemonitors', 'prometheusrules', ...(crds === 'no-probe' ? [] : ['probes'])]) {
     objects.push({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${plural}.monitoring.coreos.com` } });
   }
 }

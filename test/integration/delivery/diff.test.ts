@@ -113,8 +113,9 @@ describe('npm run diff', () => {
     expect(r.status, r.stderr).toBe(1);
     const md = readFileSync(out, 'utf8');
     expect(md.length).toBeLessThan(GITHUB_COMMENT_LIMIT);
-    // Every changed object is listed in a table; the diffs that did not fit are counted.
-    expect((md.match(/^\| changed \|/gm) ?? []).length).toBe(objects);
+    // Every changed object is listed in a table (besides file rows, e.g. a Helm values.yaml that
+    // follows the source's staging change); the diffs that did not fit are counted.
+    expect((md.match(/^\| changed \| (?!file \|)/gm) ?? []).length).toBe(objects);
     const shown = (md.match(/<details>/g) ?? []).length;
     expect(shown).toBeLessThan(objects);
     expect(md).toContain(`the YAML diffs of ${objects - shown} object(s)/file(s)`);

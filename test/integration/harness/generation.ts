@@ -30,11 +30,8 @@ export function postfixGeneration(): PostfixGeneration {
   throw new Error(`${GENERATION_ENV}="${value}" is not a Postfix generation the tests know (host, 3.7 or 3.10)`);
 }
 
-/** CI is set when CI is non-empty and not "false" or "0". */
-export function isCI(): boolean {
-  const ci = process.env.CI?.trim().toLowerCase();
-  return !!ci && ci !== 'false' && ci !== '0';
-}
+/** CI is set when CI is non-empty and not "false" or "0": one helper for all the tests (test/ci.ts). */
+export { isCI } from '../../ci';
 
 export type RootStatus =
   | { readonly ok: true; readonly bin: string; readonly root: string; readonly version: string; readonly dir: string }

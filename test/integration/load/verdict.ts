@@ -93,3 +93,37 @@ export function duplicatesAroundCrashes(
   }
   return { straddling, unexplained };
 }
+
+/** What a run that claims "nothing lost" is judged on, after its final flush. */
+export interface Outcome {
+  readonly verdict: Verdict;
+  /** Messages left in the queue after the final flush. */
+  readonly leftInQueue: number;
+  /** Messages the sink received, and how many of them over TLS. */
+  readonly deliveries: number;
+  readonly tlsDeliveries: number;
+  /** Crash scenarios only: a message may arrive twice, once on each side of a crash. */
+  readonly duplicatesAllowed?: boolean;
+}
+
+/**
+ * Why a run does NOT show "nothing lost" (empty: it does). Nothing lost means: every message
+ * accepted with a 250 is at the sink (exactly once unless duplicates are allowed), the queue
+ * is empty, and every claim over the deliveries holds over some deliveries: a relay that
+ * delivers nothing must not pass "every delivery used TLS".
+ */
+export function lossProblems(o: Outcome): string[] {
+  const v = o.verdict;
+  const problems: string[] = [];
+  if (v.accepted === 0) problems.push('no message was accepted: the run proves nothing');
+  if (v.lost.length) problems.push(`${v.lost.length} accepted message(s) neither delivered nor queued: ${v.lost.slice(0, 5).map((a) => `${a.attempt} (${a.queueId})`).join(', ')}`);
+  if (v.stillQueued) problems.push(`${v.stillQueued} accepted message(s) still queued, never delivered`);
+  if (o.leftInQueue) problems.push(`${o.leftInQueue} message(s) left in the queue after the final flush`);
+  if (v.deliveredOnce + v.duplicated !== v.accepted) problems.push(`${v.deliveredOnce + v.duplicated} of ${v.accepted} accepted messages delivered`);
+  if (v.duplicated && !o.duplicatesAllowed) problems.push(`${v.duplicated} message(s) delivered more than once`);
+  if (v.unknownDeliveries) problems.push(`${v.unknownDeliveries} delivery(ies) of mail the generator never sent`);
+  if (o.deliveries < v.accepted) problems.push(`the sink received ${o.deliveries} message(s) for ${v.accepted} accepted`);
+  if (o.deliveries === 0) problems.push('the sink received nothing: "every delivery used TLS" would hold vacuously');
+  if (o.tlsDeliveries !== o.deliveries) problems.push(`${o.deliveries - o.tlsDeliveries} of ${o.deliveries} deliveries without TLS`);
+  return problems;
+}

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { AlertRule, RuleGroup } from '../../../src/monitoring';
+import { isAlertRule, type AlertRule, type RuleGroup } from '../../../src/monitoring';
 import type { Expected, Scenario } from './promtool-scenarios';
 
 /**
@@ -29,7 +29,7 @@ export function expandTemplate(template: string, expected: Expected, where: stri
 }
 
 function alertsByName(groups: readonly RuleGroup[]): Map<string, AlertRule> {
-  return new Map(groups.flatMap((g) => g.rules.map((r) => [r.alert, r] as const)));
+  return new Map(groups.flatMap((g) => g.rules.filter(isAlertRule).map((r) => [r.alert, r] as const)));
 }
 
 function seriesLabels(name: string, labels: Record<string, string>): string {

@@ -1,6 +1,6 @@
 /** Finds the PromQL the rules and the dashboard contain, and the metric names they read. */
 import type { EnvironmentConfig } from '../../../src/config/schema';
-import { METRICS, renderDashboard, renderRuleGroups, type MetricInfo } from '../../../src/monitoring';
+import { isAlertRule, METRICS, renderDashboard, renderRuleGroups, type MetricInfo } from '../../../src/monitoring';
 
 /** Every `expr` in the dashboard JSON (panels and their targets). */
 export function dashboardExprs(dashboard: unknown): string[] {
@@ -54,8 +54,31 @@ export function metricFor(series: string): MetricInfo | undefined {
   return all.find((m) => m.name === family && m.type === 'histogram');
 }
 
-/** Series names (with histogram suffixes) read by the rules and the dashboard of `env`. */
-export function usedSeriesNames(env: EnvironmentConfig): Set<string> {
+/** Names of the series the rules of `env` record (`record:`). */
+export function recordedNames(env: EnvironmentConfig): Set<string> {
+  return new Set(renderRuleGroups(env).flatMap((g) => g.rules.flatMap((r) => (isAlertRule(r) ? [] : [r.record]))));
+}
+
+/** Every series name (with histogram suffixes) the rules and the dashboard of `env` read, recorded ones included. */
+export function readSeriesNames(env: EnvironmentConfig): Set<string> {
   const exprs = [...ruleExprs(env), ...dashboardExprs(renderDashboard(env))];
   return new Set(exprs.flatMap((e) => selectorsIn(e).map((s) => s.name)));
+}
+
+/** Scraped series names (with histogram suffixes) read by the rules and the dashboard of `env`: not the recorded ones. */
+export function usedSeriesNames(env: EnvironmentConfig): Set<string> {
+  const recorded = recordedNames(env);
+  return new Set([...readSeriesNames(env)].filter((n) => !recorded.has(n)));
+}
+
+/**
+ * The environment with every optional monitoring feature on (the probe, the latency SLO), so
+ * that checks over "everything the rules can read" see every rule.
+ */
+export function withEverything(env: EnvironmentConfig): EnvironmentConfig {
+  return {
+    ...env,
+    probe: { ...env.probe, enabled: true },
+    slo: { ...env.slo, latency: { ...env.slo.latency, enabled: true } },
+  };
 }
