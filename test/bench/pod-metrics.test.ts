@@ -13,7 +13,7 @@ import {
   recommendProcessLimit,
   targetShareOfLimit,
 } from '../../bench/report/pod-metrics';
-import { podGoalRows, podSection } from '../../bench/report/pod-report';
+import { podGoalRows, podSection, relayConcurrencyEvidence } from '../../bench/report/pod-report';
 import { level, podResult, sweepLevels } from './pod-fixture';
 
 // The pure arithmetic behind the "relay at the pod's limits" section (the bench itself runs
@@ -140,6 +140,14 @@ describe('defaults derived from the sweep', () => {
     expect(recommendProcessLimit(pod)!.verdicts.find((v) => v.relayConcurrency === 10)!.refused.join()).toMatch(/more than 10 % below it/);
     pod.prod.estimates['60/10'] = 136;
     expect(recommendProcessLimit(pod)!.verdicts.find((v) => v.relayConcurrency === 10)!.refused).toEqual([]);
+  });
+
+  it('reports the relay-connection variant against the shipped tuning per paired round (CPU per message, memory)', () => {
+    const pod = sweep(3, (c) => (c === 'prod-pl60-rc10' ? { cpuMs: 3000, accepted: 500 } : c === 'prod-pl60' ? { cpuMs: 4000, accepted: 500 } : {}));
+    pod.prod.tuning = { processLimit: 60, relayConcurrency: 20 };
+    const text = relayConcurrencyEvidence(pod) ?? '';
+    expect(text).toMatch(/\*\*Relay connections\.\*\* With 20 relay connections \(shipped\) against 10/);
+    expect(text).toMatch(/per round 1\.33x, 1\.33x, 1\.33x/);
   });
 
   it('fits peak memory to the process limit and the relay connections, from the points where every smtpd ran', () => {
