@@ -7,7 +7,8 @@ import { renderPostfixFiles } from '../src/postfix';
 /**
  * What the relay figures of docs/PERFORMANCE.md depend on, hashed: the rendered prod Postfix
  * files (what runs), the prod settings the bench reads (limits, tuning, autoscaling, rate limits)
- * and the code that measures (bench/relay, bench/lib). Comments and blank lines of the rendered
+ * the Postfix 3.10 root they run on (scripts/postfix-root.cjs) and the code that measures
+ * (bench/relay, bench/lib). Comments and blank lines of the rendered
  * files are left out: rewording a comment changes no figure. The report code (bench/report) is
  * left out too: `npm run bench -- --report-only` re-renders the doc from the saved results.
  * test/bench/performance-doc.test.ts fails when these no longer match the doc.
@@ -33,6 +34,8 @@ export function benchFingerprint(root: string): Fingerprint {
   inputs['prod settings (resources, tuning, autoscaling, rate limits)'] = short(
     JSON.stringify({ resources: env.resources, tuning: env.tuning, autoscaling: env.autoscaling, rateLimits: env.mail.rateLimits, replicas: env.replicas }),
   );
+  // The Postfix the relay figures run on: the Debian 13 root's recipe (suite, packages, expected version).
+  inputs['the Postfix 3.10 root (scripts/postfix-root.cjs RECIPE)'] = short(JSON.stringify(postfixRootRecipe()));
   for (const dir of MEASURING_CODE) {
     const paths = listFiles(join(root, dir)).sort();
     inputs[`${dir}/ (the measuring code)`] = short(paths.map((p) => `${relative(root, p)}\n${readFileSync(p, 'utf8')}`).join('\n'));
@@ -69,8 +72,10 @@ export function recordComment(record: DocRecord): string {
 export interface DocRecord {
   commit: string;
   fingerprint: Fingerprint;
-  /** Peak working set (MiB) at the burst session count per swept tuning.processLimit, at the shipped relayConcurrency. */
-  memoryPeaks?: { processLimit: number; workingSetMiB: number }[];
+  /** The Postfix the relay figures ran on (absent: the host's 3.7, before the bench ran 3.10). */
+  postfix?: { generation: 'host' | '3.10'; version: string };
+  /** Peak working set (MiB) at the burst session count per swept tuning (relayConcurrency absent: the shipped one). */
+  memoryPeaks?: { processLimit: number; relayConcurrency?: number; workingSetMiB: number }[];
   /** The shipped processLimit at the burst session count: OOM kills and lost messages. */
   shippedAtBurst?: { processLimit: number; sessions: number; oomKills: number; lost: number; duplicates: number };
 }
@@ -78,6 +83,12 @@ export interface DocRecord {
 export function parseRecord(markdown: string): DocRecord | undefined {
   const m = new RegExp(`<!-- ${MARKER}: (\\{.*\\}) -->`).exec(markdown);
   return m ? (JSON.parse(m[1]!) as DocRecord) : undefined;
+}
+
+function postfixRootRecipe(): Record<string, unknown> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { RECIPE } = require('../scripts/postfix-root.cjs') as { RECIPE: Record<string, unknown> };
+  return { ...RECIPE, expectVersion: String(RECIPE.expectVersion) };
 }
 
 function short(text: string): string {

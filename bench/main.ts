@@ -8,7 +8,7 @@ import { profileSynth } from './profile';
 import { renderReport } from './report/markdown';
 import type { BenchResults } from './results';
 import type { RelayResult } from './relay/types';
-import type { PodResult } from './relay/pod-types';
+import type { PodResult, PostfixUnderTest } from './relay/pod-types';
 import { benchScale, fileCreateCost, generateEnvironments, type ScaleApp } from './scale';
 import { benchSynth, synthVariants } from './synth';
 import { timeSuite } from './tests';
@@ -22,6 +22,11 @@ import { timeSuite } from './tests';
  *                                          results only in the cache folder unless --write-doc
  *        --integration                     also time the integration suite (about 3.5 minutes more)
  *        --relay-configs=prod,stock@wan    only these relay configurations (and no sink-alone runs)
+ *        --relay-wan                       also the WAN stand-in configurations (minutes more)
+ *        --postfix=3.10|host               the Postfix the relay sections run: the Debian 13 root of the
+ *                                          integration harness (3.10, the image's generation; default) or the host's
+ *        --pod-rounds=N                    rounds at 50 and 200 sessions (default 3)
+ *        --pod-limits=30,60,100            the process limits the sweep runs
  *        --report-only                     re-render the doc from node_modules/.cache/email-server-bench/results.json
  */
 
@@ -34,8 +39,20 @@ export interface Launch {
 }
 
 type RelayModule = {
-  runRelayBench: (o: { root: string; sinkScript: string; quick: boolean; log: (s: string) => void; only?: string[] }) => Promise<RelayResult>;
-  runPodBench: (o: { root: string; sinkScript: string; quick: boolean; log: (s: string) => void; only?: string[]; tryMainCf?: Record<string, string>; sessions?: number[] }) => Promise<PodResult>;
+  usePostfixGeneration: (generation: 'host' | '3.10', log: (s: string) => void) => PostfixUnderTest;
+  runRelayBench: (o: { root: string; sinkScript: string; quick: boolean; log: (s: string) => void; postfix: PostfixUnderTest; only?: string[]; wan?: boolean }) => Promise<RelayResult>;
+  runPodBench: (o: {
+    root: string;
+    sinkScript: string;
+    quick: boolean;
+    log: (s: string) => void;
+    postfix: PostfixUnderTest;
+    only?: string[];
+    tryMainCf?: Record<string, string>;
+    sessions?: number[];
+    heavyRounds?: number;
+    sweepLimits?: number[];
+  }) => Promise<PodResult>;
 };
 
 const SECTIONS = ['synth', 'scale', 'relay', 'pod', 'tests'] as const;
@@ -121,29 +138,55 @@ export async function main(launch: Launch): Promise<void> {
     }
   }
 
-  if (only.has('relay')) {
-    if (!launch.relayScript) {
-      results.skipped.relay = `the relay bench did not build (does test/integration/harness exist yet?): ${launch.relayBuildError ?? 'unknown error'}`;
-      log(`relay: SKIPPED: ${results.skipped.relay}`);
-    } else {
-      // Built separately by run.mjs: it imports the integration harness, which may not build yet.
-      const relay = require(launch.relayScript) as RelayModule;
-      const configs = value('relay-configs')?.split(',').filter(Boolean);
-      results.relay = await relay.runRelayBench({ root, sinkScript: launch.sinkScript, quick, log, ...(configs ? { only: configs } : {}) });
+  // The relay sections run one Postfix generation: 3.10 (the image's) unless --postfix=host.
+  let postfix: PostfixUnderTest | undefined;
+  const relayModule = launch.relayScript ? (require(launch.relayScript) as RelayModule) : undefined;
+  if ((only.has('relay') || only.has('pod')) && relayModule) {
+    const generation = value('postfix') ?? '3.10';
+    if (generation !== 'host' && generation !== '3.10') throw new Error(`--postfix=${generation}: the bench runs 3.10 (the Debian 13 root) or host`);
+    try {
+      postfix = relayModule.usePostfixGeneration(generation, log);
+      results.postfix = postfix;
+      log(`relay: Postfix ${postfix.version} (${postfix.generation === '3.10' ? `the Debian 13 root ${relative(root, postfix.root!)}, wrappers first in PATH` : "the host's own"}; the host's is ${postfix.hostVersion})`);
+    } catch (err) {
+      const why = `no Postfix ${generation} to run (${(err as Error).message}); the bench never falls back to another generation`;
+      for (const s of ['relay', 'pod'] as const) if (only.has(s)) results.skipped[s] = why;
+      log(`relay, pod: SKIPPED: ${why}`);
     }
   }
 
-  if (only.has('pod')) {
-    if (!launch.relayScript) {
+  if (only.has('relay') && !results.skipped.relay) {
+    if (!relayModule || !postfix) {
+      results.skipped.relay = `the relay bench did not build (does test/integration/harness exist yet?): ${launch.relayBuildError ?? 'unknown error'}`;
+      log(`relay: SKIPPED: ${results.skipped.relay}`);
+    } else {
+      const configs = value('relay-configs')?.split(',').filter(Boolean);
+      results.relay = await relayModule.runRelayBench({ root, sinkScript: launch.sinkScript, quick, log, postfix, ...(configs ? { only: configs } : {}), wan: flag('relay-wan') });
+    }
+  }
+
+  if (only.has('pod') && !results.skipped.pod) {
+    if (!relayModule || !postfix) {
       results.skipped.pod = `the relay bench did not build: ${launch.relayBuildError ?? 'unknown error'}`;
       log(`pod: SKIPPED: ${results.skipped.pod}`);
     } else {
-      const relay = require(launch.relayScript) as RelayModule;
       const configs = value('pod-configs')?.split(',').filter(Boolean);
+      const numbers = (name: string) => value(name)?.split(',').filter(Boolean).map(Number);
       try {
         // --pod-try='name=value;name=value': prod plus these main.cf parameters, as one more configuration.
         const tryMainCf = value('pod-try') ? Object.fromEntries(argv.find((a) => a.startsWith('--pod-try='))!.slice('--pod-try='.length).split(';').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()])) : undefined;
-        results.pod = await relay.runPodBench({ root, sinkScript: launch.sinkScript, quick, log, ...(configs ? { only: configs } : {}), ...(tryMainCf ? { tryMainCf } : {}), ...(value('pod-sessions') ? { sessions: value('pod-sessions')!.split(',').map(Number) } : {}) });
+        results.pod = await relayModule.runPodBench({
+          root,
+          sinkScript: launch.sinkScript,
+          quick,
+          log,
+          postfix,
+          ...(configs ? { only: configs } : {}),
+          ...(tryMainCf ? { tryMainCf } : {}),
+          ...(numbers('pod-sessions') ? { sessions: numbers('pod-sessions') } : {}),
+          ...(value('pod-rounds') ? { heavyRounds: Number(value('pod-rounds')) } : {}),
+          ...(numbers('pod-limits') ? { sweepLimits: numbers('pod-limits') } : {}),
+        });
       } catch (err) {
         // No cgroups here (not root, no hierarchy): say so in the doc rather than fail the other sections.
         if (!/cannot run here/.test((err as Error).message)) throw err;

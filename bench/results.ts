@@ -2,7 +2,7 @@ import type { Proposal } from './app';
 import type { LoadSummary, Machine } from './lib/machine';
 import type { ProfileSummary } from './profile';
 import type { RelayResult } from './relay/types';
-import type { PodResult } from './relay/pod-types';
+import type { PodResult, PostfixUnderTest } from './relay/pod-types';
 import type { Fingerprint } from './fingerprint';
 import type { ScaleResult } from './scale';
 import type { SynthResult } from './synth';
@@ -24,6 +24,8 @@ export interface BenchResults {
   fingerprint?: Fingerprint;
   /** Wall time of the whole run, ms. */
   tookMs?: number;
+  /** The Postfix the relay and pod sections ran (absent in older results: the host's 3.7). */
+  postfix?: PostfixUnderTest;
   /** The relay at the pod's own CPU and memory limits (cgroups). */
   pod?: PodResult;
   tests?: SuiteTiming[];

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { overrideMainCf } from '../../src/postfix';
 import type { PostfixFiles } from '../../test/integration/harness';
 
@@ -26,10 +27,14 @@ const BENCH_NETWORKS = { mynetworks: '127.0.0.0/8' };
 /** Tighter limits than prod's, to show what memory and throughput they trade. */
 export const PROPOSED_LIMITS = { default_process_limit: '20', default_destination_concurrency_limit: '10' };
 
-const STOCK_MAIN_CF = '/usr/share/postfix/main.cf.debian';
-const STOCK_MASTER_CF = '/usr/share/postfix/master.cf.dist';
+/** Debian's stock files of the host's Postfix; the bench passes the Postfix 3.10 root's own (bench/relay/generation.ts). */
+export const HOST_STOCK_DIR = '/usr/share/postfix';
 
-export function relayConfigs(relayName: string): RelayConfig[] {
+/** How the doc names a stock folder: the host's path, or the Postfix 3.10 root's. */
+export const stockDirLabel = (stockDir: string): string => (stockDir === HOST_STOCK_DIR ? HOST_STOCK_DIR : `the Postfix 3.10 root's ${HOST_STOCK_DIR}`);
+
+export function relayConfigs(relayName: string, stockDir = HOST_STOCK_DIR): RelayConfig[] {
+  const dir = stockDirLabel(stockDir);
   return [
     {
       id: 'prod',
@@ -43,10 +48,10 @@ export function relayConfigs(relayName: string): RelayConfig[] {
       id: 'stock',
       label: 'stock',
       description:
-        "Debian's stock main.cf (`/usr/share/postfix/main.cf.debian`, everything else Postfix' built-in defaults) and stock master.cf (`/usr/share/postfix/master.cf.dist`), " +
+        `Debian's stock main.cf (main.cf.debian in ${dir}, everything else Postfix' built-in defaults) and stock master.cf (master.cf.dist), ` +
         'with only relayhost, ports, paths and mynetworks changed: it relays to the sink in clear text, one connection per message unless a backlog builds (connection caching on demand).',
       mainCf: { ...BENCH_NETWORKS },
-      editFiles: stockFiles({}),
+      editFiles: stockFiles({}, stockDir),
       overrides: ['mynetworks = 127.0.0.0/8', 'chroot n in master.cf (a test instance has no chroot jail)'],
     },
     {
@@ -56,7 +61,7 @@ export function relayConfigs(relayName: string): RelayConfig[] {
         'The stock files plus the least a user must add to relay to smtp-relay.gmail.com with a verified certificate: ' +
         '`smtp_tls_security_level = secure`, `smtp_tls_CAfile`, `smtp_tls_secure_cert_match`. No TLS connection reuse, no session cache.',
       mainCf: { ...BENCH_NETWORKS },
-      editFiles: stockFiles({ smtp_tls_security_level: 'secure', smtp_tls_secure_cert_match: relayName, smtp_tls_servername: relayName }),
+      editFiles: stockFiles({ smtp_tls_security_level: 'secure', smtp_tls_secure_cert_match: relayName, smtp_tls_servername: relayName }, stockDir),
       overrides: ['mynetworks = 127.0.0.0/8', 'chroot n in master.cf', 'smtp_tls_security_level = secure', `smtp_tls_secure_cert_match = ${relayName}`],
     },
     {
@@ -87,12 +92,12 @@ export function relayConfigs(relayName: string): RelayConfig[] {
  * Debian's stock files with the harness' overrides (paths, loopback listener, mynetworks, relayhost,
  * CA file, no reverse lookups) carried over from the rendered main.cf, and `extra` on top.
  */
-export function stockFiles(extra: Record<string, string>): (files: PostfixFiles, port: number) => PostfixFiles {
+export function stockFiles(extra: Record<string, string>, stockDir = HOST_STOCK_DIR): (files: PostfixFiles, port: number) => PostfixFiles {
   return (files, port) => {
     const harness = harnessOverrides(files['main.cf']);
     // extra first: the harness' paths, listener, relayhost and mynetworks win over what run.sh would write.
-    const mainCf = overrideMainCf(readFileSync(STOCK_MAIN_CF, 'utf8'), { ...extra, ...harness }, 'bench overrides (harness paths, ports, relayhost, mynetworks)');
-    const masterCf = readFileSync(STOCK_MASTER_CF, 'utf8')
+    const mainCf = overrideMainCf(readFileSync(join(stockDir, 'main.cf.debian'), 'utf8'), { ...extra, ...harness }, 'bench overrides (harness paths, ports, relayhost, mynetworks)');
+    const masterCf = readFileSync(join(stockDir, 'master.cf.dist'), 'utf8')
       .split('\n')
       .map((line) => {
         if (/^#|^\s/.test(line) || !line.trim()) return line;

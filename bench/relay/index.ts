@@ -11,6 +11,9 @@ import { cpuByCommand, treeCpuByPid, treeCpuMs, TreeMemorySampler } from './tree
 import type { RelayConfigResult, RelayDrain, RelayLevel, RelayResult, SinkAloneLevel } from './types';
 
 export { runPodBench } from './pod';
+export { usePostfixGeneration } from './generation';
+import { versionLine } from './generation';
+import type { PostfixUnderTest } from './pod-types';
 import { prodSettings } from './prod-settings';
 
 /**
@@ -20,8 +23,8 @@ import { prodSettings } from './prod-settings';
  * neighbour's burst of load does not land on one configuration only.
  */
 
-const LEVELS = [1, 5, 20, 50] as const;
-const MESSAGES: Record<number, number> = { 1: 200, 5: 600, 20: 1500, 50: 2000 };
+const LEVELS = [1, 20, 50] as const;
+const MESSAGES: Record<number, number> = { 1: 200, 20: 1200, 50: 1600 };
 /** The WAN stand-in: about one round trip from a cluster to smtp-relay.gmail.com per reply. */
 const WAN_REPLY_DELAY_MS = 10;
 /** Which configurations also run against the WAN stand-in (the ceiling does not relay). */
@@ -39,8 +42,12 @@ export interface RelayBenchOptions {
   sinkScript: string;
   quick: boolean;
   log: (s: string) => void;
+  /** The Postfix to run (bench/relay/generation.ts); its stock files feed the stock configurations. */
+  postfix: PostfixUnderTest;
   /** Only these configuration ids (e.g. prod, stock, prod@wan); all when empty. */
   only?: string[];
+  /** Also the WAN stand-in configurations (without --relay-configs). */
+  wan?: boolean;
 }
 
 interface Running {
@@ -103,12 +110,14 @@ export async function runRelayBench(o: RelayBenchOptions): Promise<RelayResult> 
       }
     }
 
-    const plan = relayConfigs(pki.relayName).flatMap((config) => [
+    const plan = relayConfigs(pki.relayName, o.postfix.stockDir).flatMap((config) => [
       { id: config.id, link: 'loopback' as const, sink, config },
       ...(WAN_CONFIGS.has(config.id) ? [{ id: `${config.id}@wan`, link: 'wan' as const, sink: wanSink, config }] : []),
     ]);
     // prod-tuned only when asked for: the pod-limits section sweeps the process limits instead.
-    for (const p of plan.filter((p) => (o.only?.length ? o.only.includes(p.id) : p.id !== 'prod-tuned'))) {
+    // By default loopback only: the WAN stand-in (--relay-wan) doubles the section's time for figures
+    // the pod section does not need; prod-tuned only when asked for (the pod section sweeps the process limits).
+    for (const p of plan.filter((p) => (o.only?.length ? o.only.includes(p.id) : p.id !== 'prod-tuned' && (o.wan || p.link === 'loopback')))) {
       const port = await freePort();
       const instance = await startPostfix({
         env,
@@ -121,7 +130,9 @@ export async function runRelayBench(o: RelayBenchOptions): Promise<RelayResult> 
       const sampler = new TreeMemorySampler(instance.process.pid!);
       sampler.start(500);
       running.push({ ...p, instance, sampler, levels: [] });
-      o.log(`relay: started ${p.id} on 127.0.0.1:${port} (entrypoint pid ${instance.process.pid})`);
+      const line = versionLine(instance.log());
+      if (line) o.postfix.versionLines[`relay:${p.id}`] = line;
+      o.log(`relay: started ${p.id} (${line ?? 'no version line'}) on 127.0.0.1:${port} (entrypoint pid ${instance.process.pid})`);
     }
 
     // Two passes per level, the second in reverse order, each with half the messages; a level
@@ -193,6 +204,7 @@ export async function runRelayBench(o: RelayBenchOptions): Promise<RelayResult> 
       });
     }
     return {
+      postfix: o.postfix,
       messageBytes: MESSAGE_BYTES,
       wanReplyDelayMs: WAN_REPLY_DELAY_MS,
       cpuLimitMillicores: cpuMillis(env.resources.limits.cpu),

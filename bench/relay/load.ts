@@ -30,6 +30,14 @@ export interface LoadOptions {
   arrivalsPerSecond?: number;
   /** Stop starting messages after this long (sustained load); `messages` stays an upper bound. */
   durationMs?: number;
+  /**
+   * An unmeasured warm-up before the `durationMs` window, in the same run (sessions stay busy
+   * across it, no second burst of connects): latencies count only for connections started in the
+   * window, `acceptedInWindow` only for 250s within it. Needs durationMs.
+   */
+  warmupMs?: number;
+  /** Called when the measured window starts and ends (after warmupMs, and durationMs later). */
+  onWindow?: (edge: 'start' | 'end') => void;
   /** Keep the Message-ID (without "@...") of every accepted message, to check delivery exactly once. */
   trackIds?: boolean;
 }
@@ -49,8 +57,13 @@ export interface LoadResult {
   transactionMs: { p50: number; p90: number; p99: number; max: number };
   /** With durationMs: messages accepted within the first durationMs (the sustained window). */
   acceptedInWindow: number;
-  /** With trackIds: the ids of the accepted messages. */
+  /** Accepted at or after the start of the window (after the warm-up): the messages the window's CPU and drain are for. */
+  acceptedAfterWarmup: number;
+  /** Acceptance latency of every accepted message, warm-up included (the first burst of connects is in the warm-up). */
+  latencyAllMs: { p50: number; p90: number; p99: number; max: number };
+  /** With trackIds: the ids of the accepted messages, and of those accepted after the warm-up. */
   acceptedIds?: string[];
+  acceptedIdsAfterWarmup?: string[];
   /** Wall-clock time when the first message started and the last one was accepted (Date.now()). */
   startedAt: number;
   endedAt: number;
@@ -59,8 +72,11 @@ export interface LoadResult {
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const perConnection = o.perConnection ?? 1;
   const latencies: number[] = [];
+  const latenciesAll: number[] = [];
   const transactions: number[] = [];
+  let acceptedAfterWarmup = 0;
   const acceptedIds: string[] = [];
+  const acceptedIdsAfterWarmup: string[] = [];
   let acceptedInWindow = 0;
   let next = 0;
   let accepted = 0;
@@ -70,7 +86,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const startedAt = Date.now();
   const started = performance.now();
   const deadline = started + o.deadlineMs;
-  const stopStarting = o.durationMs === undefined ? deadline : Math.min(deadline, started + o.durationMs);
+  const windowStart = started + (o.warmupMs ?? 0);
+  const stopStarting = o.durationMs === undefined ? deadline : Math.min(deadline, windowStart + o.durationMs);
+  const timers = o.onWindow
+    ? [setTimeout(() => o.onWindow!('start'), windowStart - started), setTimeout(() => o.onWindow!('end'), stopStarting - started)]
+    : [];
   const note = (problem: string) => (firstProblem ??= problem);
 
   /** One connection: `batch` messages from message number `first`. */
@@ -89,9 +109,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           if (reply.code === 250) {
             accepted++;
             const t2 = performance.now();
-            latencies.push(t2 - t0);
-            transactions.push(t2 - t1);
-            if (t2 <= stopStarting) acceptedInWindow++;
+            latenciesAll.push(t2 - t0);
+            if (t0 >= windowStart) {
+              latencies.push(t2 - t0);
+              transactions.push(t2 - t1);
+            }
+            if (t2 >= windowStart) {
+              acceptedAfterWarmup++;
+              if (o.trackIds) acceptedIdsAfterWarmup.push(id);
+            }
+            if (t2 >= windowStart && t2 <= stopStarting) acceptedInWindow++;
             if (o.trackIds) acceptedIds.push(id);
           } else {
             rejected++;
@@ -139,6 +166,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     }
     await Promise.all(pending);
   } else await Promise.all(Array.from({ length: o.concurrency }, worker));
+  for (const t of timers) clearTimeout(t);
   const elapsedMs = performance.now() - started;
   const summary = (values: number[]) => {
     const sorted = values.sort((a, b) => a - b);
@@ -155,9 +183,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     elapsedMs,
     acceptedPerSecond: (accepted * 1000) / elapsedMs,
     acceptedInWindow,
+    acceptedAfterWarmup,
     latencyMs: summary(latencies),
+    latencyAllMs: summary(latenciesAll),
     transactionMs: summary(transactions),
-    ...(o.trackIds ? { acceptedIds } : {}),
+    ...(o.trackIds ? { acceptedIds, acceptedIdsAfterWarmup } : {}),
     startedAt,
     endedAt: Date.now(),
   };

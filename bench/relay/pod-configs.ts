@@ -1,6 +1,6 @@
 import type { EnvironmentConfig } from '../../src/config/schema';
 import type { PostfixFiles } from '../../test/integration/harness';
-import { relayCacheToSink, stockFiles } from './configs';
+import { HOST_STOCK_DIR, relayCacheToSink, stockDirLabel, stockFiles } from './configs';
 
 /**
  * The relay configurations run inside the pod's limits. Each is started by the integration
@@ -55,6 +55,7 @@ export function podConfigs(
   prod: EnvironmentConfig,
   sweep: { processLimits: number[]; relayConcurrency?: number[]; noCache?: { sessions: number[]; openShares: number[] } },
   tryMainCf?: Record<string, string>,
+  stockDir = HOST_STOCK_DIR,
 ): PodConfig[] {
   const t = prod.tuning;
   const withTuning = (tuning: Partial<EnvironmentConfig['tuning']>): EnvironmentConfig => ({ ...prod, tuning: { ...prod.tuning, ...tuning } });
@@ -74,12 +75,12 @@ export function podConfigs(
       id: 'stock-image',
       label: 'stock image (run.sh)',
       description:
-        "What the stock juanluisbaptiste/postfix image runs: Postfix' defaults (Debian's stock main.cf and master.cf stand in for Alpine's) plus what its run.sh writes " +
+        `What the stock juanluisbaptiste/postfix image runs: Postfix' defaults (Debian's stock main.cf and master.cf of the Postfix that ran, from ${stockDirLabel(stockDir)}, stand in for Alpine's) plus what its run.sh writes ` +
         `(${Object.entries(RUN_SH_SETTINGS).map(([k, v]) => `\`${k} = ${v}\``).join(', ')}): opportunistic, unverified TLS and a new connection and TLS handshake for every message; default_process_limit 100.`,
       overrides: ['mynetworks = 127.0.0.0/8 (run.sh: the RFC 1918 ranges)', 'maillog_file = a file mirrored to stdout by the entrypoint (run.sh: /dev/stdout)', 'chroot n in master.cf', 'smtpd_peername_lookup = no'],
       env: prod,
       mainCf: { ...NETWORKS },
-      editFiles: stockFiles(RUN_SH_SETTINGS),
+      editFiles: stockFiles(RUN_SH_SETTINGS, stockDir),
       processLimit: 100,
       relayConcurrency: 20,
     },
@@ -127,17 +128,20 @@ export function podConfigs(
       openAt: sweep.noCache.openShares,
     });
   }
-  for (const p of sweep.processLimits.filter((v) => v !== t.processLimit)) {
+  // The sweep: one instance per process limit, the shipped one too (its own instance, so every
+  // instance of the sweep ran the same rounds and wrote the same amount of log), measured all at once.
+  for (const p of sweep.processLimits) {
     const rc = Math.min(t.relayConcurrency, p);
+    const shipped = p === t.processLimit;
     configs.push({
       id: `prod-pl${p}`,
-      label: `prod, processLimit ${p}`,
-      description: `prod with \`tuning.processLimit: ${p}\`${rc !== t.relayConcurrency ? ` (relayConcurrency ${rc})` : ''}.`,
+      label: `prod, processLimit ${p}${shipped ? ' (shipped)' : ''}`,
+      description: `prod with \`tuning.processLimit: ${p}\`${rc !== t.relayConcurrency ? ` (relayConcurrency ${rc})` : ''}${shipped ? ' (as shipped; its own instance for the sweep)' : ''}.`,
       overrides: ['mynetworks = 127.0.0.0/8', `default_process_limit = ${p}`],
       env: withTuning({ processLimit: p, relayConcurrency: rc }),
       mainCf: { ...NETWORKS },
       editFiles: relayCacheToSink,
-      variant: { processLimit: p },
+      variant: { processLimit: p, relayConcurrency: rc },
       processLimit: p,
       relayConcurrency: rc,
       sweepOnly: true,
@@ -145,14 +149,14 @@ export function podConfigs(
   }
   for (const rc of (sweep.relayConcurrency ?? []).filter((v) => v !== t.relayConcurrency && v <= t.processLimit)) {
     configs.push({
-      id: `prod-rc${rc}`,
+      id: `prod-pl${t.processLimit}-rc${rc}`,
       label: `prod, relayConcurrency ${rc}`,
-      description: `prod with \`tuning.relayConcurrency: ${rc}\`.`,
+      description: `prod with \`tuning.relayConcurrency: ${rc}\` (fewer smtp processes: each holds about 2 MiB).`,
       overrides: ['mynetworks = 127.0.0.0/8', `default_destination_concurrency_limit = ${rc}`],
       env: withTuning({ relayConcurrency: rc }),
       mainCf: { ...NETWORKS },
       editFiles: relayCacheToSink,
-      variant: { relayConcurrency: rc },
+      variant: { processLimit: t.processLimit, relayConcurrency: rc },
       processLimit: t.processLimit,
       relayConcurrency: rc,
       sweepOnly: true,

@@ -3,7 +3,7 @@ import { estimatedPeakMemoryMiB, type EnvironmentConfig } from '../../src/config
 import type { ProdSettings } from './pod-types';
 
 /** What the report needs from environments/prod.yaml (read by the caller through src/config/load.ts). */
-export function prodSettings(env: EnvironmentConfig, processLimits: readonly number[] = []): ProdSettings {
+export function prodSettings(env: EnvironmentConfig, processLimits: readonly number[] = [], relayConcurrencies: readonly number[] = []): ProdSettings {
   const hpa = env.autoscaling;
   return {
     cpuRequestMillicores: cpuMillis(env.resources.requests.cpu),
@@ -16,8 +16,12 @@ export function prodSettings(env: EnvironmentConfig, processLimits: readonly num
     rateLimits: { ...env.mail.rateLimits },
     maxRecipientsPerMessage: env.mail.maxRecipientsPerMessage,
     estimatedPeakMemoryMiB: estimatedPeakMemoryMiB(env.tuning.processLimit, env.tuning.relayConcurrency),
-    estimates: Object.fromEntries(
-      [...new Set([env.tuning.processLimit, ...processLimits])].map((p) => [String(p), estimatedPeakMemoryMiB(p, Math.min(p, env.tuning.relayConcurrency))]),
-    ),
+    // By process limit (at the shipped relayConcurrency), and by "processLimit/relayConcurrency" for every swept pair.
+    estimates: Object.fromEntries([
+      ...[...new Set([env.tuning.processLimit, ...processLimits])].map((p) => [String(p), estimatedPeakMemoryMiB(p, Math.min(p, env.tuning.relayConcurrency))]),
+      ...[...new Set([env.tuning.processLimit, ...processLimits])].flatMap((p) =>
+        [...new Set([env.tuning.relayConcurrency, ...relayConcurrencies])].map((rc) => [`${p}/${Math.min(p, rc)}`, estimatedPeakMemoryMiB(p, Math.min(p, rc))]),
+      ),
+    ]),
   };
 }

@@ -1,6 +1,6 @@
 import type { LoadResult } from './load';
 import type { TreeMemory } from './tree';
-import type { ProdSettings } from './pod-types';
+import type { PostfixUnderTest, ProdSettings } from './pod-types';
 
 /** Shapes of the relay throughput results (kept apart from the harness-dependent code). */
 
@@ -55,6 +55,8 @@ export interface SinkAloneLevel {
 }
 
 export interface RelayResult {
+  /** The Postfix that ran (absent in older results: the host's 3.7). */
+  postfix?: PostfixUnderTest;
   messageBytes: number;
   wanReplyDelayMs: number;
   cpuLimitMillicores: number;

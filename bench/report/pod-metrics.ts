@@ -21,10 +21,23 @@ export interface PodPoint {
   config: string;
   sessions: number;
   rounds: PodLevel[];
-  /** The round with the higher delivery rate (a neighbour's load can only slow a round down). */
+  /** The round whose rate is the median (the lower middle one of an even count): its latencies are shown. */
   best: PodLevel;
-  /** levelRate of the best round. */
+  /** Median of the rounds' rates (levelRate), and their lowest and highest. */
   rate: number;
+  rateMin: number;
+  rateMax: number;
+  /** Medians over the rounds of each round's p50 and p99 acceptance latency and transaction p99. */
+  p50: number;
+  p99: number;
+  transactionP99: number;
+  /** Failed connections of each round. */
+  failedByRound: number[];
+  /** Connections attempted over every round. */
+  attempted: number;
+  /** smtpd processes at the highest PSS sample of the round with the highest working set. */
+  smtpdAtPeak: number;
+  processesAtPeak: number;
   /** Pod CPU per accepted message over every round (load and drain), ms. */
   cpuMsPerMessage: number;
   /** Safety counters summed over every round (a bad round is never hidden by a good one). */
@@ -67,18 +80,39 @@ export function podPoints(pod: PodResult, kind: PodLevel['kind'] | 'closed+sweep
   return [...groups.values()].map((rounds) => point(rounds));
 }
 
-function point(rounds: PodLevel[]): PodPoint {
-  const best = rounds.reduce((a, b) => (finite(levelRate(b)) > finite(levelRate(a)) ? b : a));
+/** The median of finite values (the mean of the two middle ones for an even count); NaN when there are none. */
+export function median(values: readonly number[]): number {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+function point(unordered: PodLevel[]): PodPoint {
+  const rounds = [...unordered].sort((a, b) => a.round - b.round);
+  const byRate = [...rounds].sort((a, b) => finite(levelRate(a)) - finite(levelRate(b)));
+  const best = byRate[Math.floor((byRate.length - 1) / 2)]!;
   const sum = (f: (l: PodLevel) => number) => rounds.reduce((a, l) => a + f(l), 0);
   const max = (f: (l: PodLevel) => number) => maxFinite(rounds.map(f));
   const accepted = sum((l) => l.accepted);
   const periods = sum((l) => l.load.periods);
+  const rates = rounds.map(levelRate).filter(Number.isFinite);
+  const peakRound = rounds.reduce((a, b) => (b.peak.workingSetMiB > a.peak.workingSetMiB ? b : a));
   return {
     config: best.config,
     sessions: best.sessions,
     rounds,
     best,
-    rate: levelRate(best),
+    rate: median(rates),
+    rateMin: rates.length ? Math.min(...rates) : NaN,
+    rateMax: rates.length ? Math.max(...rates) : NaN,
+    p50: median(rounds.map((l) => l.latencyMs.p50)),
+    p99: median(rounds.map((l) => l.latencyMs.p99)),
+    transactionP99: median(rounds.map((l) => l.transactionMs.p99)),
+    failedByRound: rounds.map((l) => l.errors + l.rejected),
+    attempted: sum((l) => l.attempted),
+    smtpdAtPeak: peakRound.peak.pssByCommand.smtpd?.processes ?? 0,
+    processesAtPeak: peakRound.peak.processes,
     cpuMsPerMessage: accepted > 0 ? sum((l) => l.cgroup.cpuMs) / accepted : NaN,
     lost: sum((l) => l.lost),
     duplicates: sum((l) => l.duplicates),
@@ -193,56 +227,25 @@ export interface Recommendation {
   why: string;
 }
 
-/** Shares behind the processLimit rule: connections that may fail in a burst, and the rate a limit may give up. */
-export const PROCESS_LIMIT_RULE = { maxFailedShare: 0.1, minRateShare: 0.85 } as const;
-
 /**
- * tuning.processLimit from the sweep: the smallest limit that, at the burst session count, lost
- * nothing, had no OOM kill, let at most 10 % of the connections time out (beyond about twice the
- * process limit, new connections wait for SYN retransmissions), kept its peak working set within
- * 80 % of the memory limit (the schema's gate) and its rate within 85 % of the best swept rate.
- * Smaller is better: each process costs memory and CPU (scheduling, start-up) under the quota.
+ * The rule that derives tuning.processLimit (and, when the sweep has such a variant,
+ * tuning.relayConcurrency) from the sweep, written in docs/PERFORMANCE.md:
+ *  1. safety: at 50 and 200 sessions, in every round, no OOM kill, no lost or duplicated message;
+ *  2. memory: the schema accepts the tuning (its estimatedPeakMemoryMiB within `memoryShare` of the
+ *     memory limit), and that estimate holds for it: at most 10 % below every working set measured
+ *     at 200 sessions (`estimateTolerance`; gate 80 % and 10 %: a measured peak stays under 89 % of
+ *     the limit). The estimate, fitted to the runs, decides rather than one run's highest round, so
+ *     the choice does not flip with a round's noise;
+ *  3. the reference: of the limits left, the one with the fewest failed connections at 200 sessions
+ *     (median over rounds; a smaller limit on a tie);
+ *  4. noise: a limit is separably worse than the reference when, in every round (measured at the
+ *     same moment, so paired), it had more failed connections at 200 sessions, or delivered fewer
+ *     messages/s at 50 or at 200 sessions;
+ *  5. of the limits not separably worse than the reference, the one with the smallest peak working
+ *     set (the most margin under the limit).
+ * It needs at least `minRounds` rounds: fewer cannot tell a difference from noise.
  */
-export function recommendProcessLimit(pod: PodResult): Recommendation | undefined {
-  const rows = sweepRows(pod);
-  // Only the process-limit variants (the shipped relayConcurrency): the relayConcurrency variant answers another question.
-  const at = rows.filter((r) => r.sessions === POD_GOALS.burstSessions && r.relayConcurrency === pod.prod.tuning.relayConcurrency);
-  if (at.length < 2) return undefined;
-  const best = maxFinite(at.map((r) => r.point.rate));
-  const attempted = (r: SweepRow) => r.point.rounds.reduce((a, l) => a + l.attempted, 0);
-  const failedShare = (r: SweepRow) => r.point.failed / Math.max(1, attempted(r));
-  const ok = at
-    .filter(
-      (r) =>
-        r.point.oomKills === 0 &&
-        r.point.lost === 0 &&
-        failedShare(r) <= PROCESS_LIMIT_RULE.maxFailedShare &&
-        r.point.workingSetMiB <= 0.8 * pod.limits.memoryMiB &&
-        r.point.rate >= PROCESS_LIMIT_RULE.minRateShare * best,
-    )
-    .sort((a, b) => a.processLimit - b.processLimit);
-  const pick = ok[0];
-  if (!pick) {
-    const reasons = at.map((r) => {
-      const why = [
-        r.point.oomKills ? `${r.point.oomKills} OOM kills` : '',
-        r.point.lost ? `${r.point.lost} lost` : '',
-        failedShare(r) > PROCESS_LIMIT_RULE.maxFailedShare ? `${(failedShare(r) * 100).toFixed(1)} % of connections timed out` : '',
-        r.point.workingSetMiB > 0.8 * pod.limits.memoryMiB ? `working set ${r.point.workingSetMiB.toFixed(0)} MiB` : '',
-        r.point.rate < PROCESS_LIMIT_RULE.minRateShare * best ? `${r.point.rate.toFixed(1)}/s, under ${PROCESS_LIMIT_RULE.minRateShare * 100} % of the best ${best.toFixed(1)}/s` : '',
-      ].filter(Boolean);
-      return `${r.processLimit}: ${why.join(', ')}`;
-    });
-    return { value: NaN, why: `no swept process limit met every condition at ${POD_GOALS.burstSessions} sessions (${reasons.join('; ')}); the shipped value stays until a run decides` };
-  }
-  return {
-    value: pick.processLimit,
-    why:
-      `the smallest swept limit that, at ${POD_GOALS.burstSessions} sessions, lost nothing, had no OOM kill, let ${(failedShare(pick) * 100).toFixed(1)} % of its connections time out (at most ${PROCESS_LIMIT_RULE.maxFailedShare * 100} %), ` +
-      `peaked at ${pick.point.workingSetMiB.toFixed(0)} MiB of working set (at most 80 % of ${pod.limits.memoryMiB} MiB, the schema's gate) and delivered ${pick.point.rate.toFixed(1)}/s ` +
-      `(at least ${PROCESS_LIMIT_RULE.minRateShare * 100} % of the best swept ${best.toFixed(1)}/s)`,
-  };
-}
+export const PROCESS_LIMIT_RULE = { memoryShare: 0.8, estimateTolerance: 0.9, minRounds: 3 } as const;
 
 export interface SweepRow {
   config: string;
@@ -252,19 +255,114 @@ export interface SweepRow {
   point: PodPoint;
 }
 
-/** prod and its tuning variants at the sweep's session counts. */
+/** The sweep's instances (one per process limit, the shipped one too) at the sweep's session counts. */
 export function sweepRows(pod: PodResult): SweepRow[] {
-  const points = podPoints(pod, 'closed+sweep');
+  const points = podPoints(pod, 'sweep');
   const out: SweepRow[] = [];
   for (const c of pod.configs) {
-    if (c.id !== 'prod' && !c.variant) continue;
+    if (c.variant?.processLimit === undefined) continue;
     for (const s of pod.sweepSessions) {
       const p = pointAt(points, c.id, s);
       if (p) out.push({ config: c.id, processLimit: c.processLimit, relayConcurrency: c.relayConcurrency, sessions: s, point: p });
     }
   }
-  return out.sort((a, b) => a.sessions - b.sessions || a.processLimit - b.processLimit || a.relayConcurrency - b.relayConcurrency);
+  return out.sort((a, b) => a.sessions - b.sessions || a.processLimit - b.processLimit || b.relayConcurrency - a.relayConcurrency);
 }
+
+/**
+ * Per round, `f` of configuration a and of configuration b at `sessions`, for the rounds in which
+ * both were measured at the same moment (the same batch): paired figures, free of the neighbours'
+ * load, which moves both.
+ */
+export function paired(pod: PodResult, a: string, b: string, sessions: number, f: (l: PodLevel) => number): { round: number; a: number; b: number }[] {
+  const at = (config: string) => pod.levels.filter((l) => l.config === config && l.sessions === sessions && l.kind !== 'open');
+  const bs = at(b);
+  const out: { round: number; a: number; b: number }[] = [];
+  for (const la of at(a)) {
+    const lb = bs.find((l) => l.round === la.round && (la.alongside ?? []).includes(b));
+    if (lb) out.push({ round: la.round, a: f(la), b: f(lb) });
+  }
+  return out.sort((x, y) => x.round - y.round);
+}
+
+/** a is worse than b in every paired round (at least two): a difference beyond the round-to-round noise. */
+export function separablyWorse(pairs: readonly { a: number; b: number }[], lowerIsBetter: boolean): boolean {
+  return pairs.length >= 2 && pairs.every((p) => (lowerIsBetter ? p.a > p.b : p.a < p.b));
+}
+
+export interface SweepVerdict {
+  config: string;
+  processLimit: number;
+  relayConcurrency: number;
+  burst: SweepRow;
+  steady?: SweepRow;
+  /** The schema's estimatedPeakMemoryMiB for this tuning, as it was when the bench ran. */
+  estimateMiB: number;
+  /** Why it is out (steps 1 and 2), or empty. */
+  refused: string[];
+  /** Where it is separably worse than the reference (step 4), or empty. */
+  worse: string[];
+}
+
+export interface ProcessLimitDecision extends Recommendation {
+  relayConcurrency: number;
+  reference?: string;
+  verdicts: SweepVerdict[];
+}
+
+const failedOf = (l: PodLevel) => l.errors + l.rejected;
+
+export function recommendProcessLimit(pod: PodResult): ProcessLimitDecision | undefined {
+  const rows = sweepRows(pod);
+  const burst = rows.filter((r) => r.sessions === POD_GOALS.burstSessions);
+  if (burst.length < 2) return undefined;
+  const gate = PROCESS_LIMIT_RULE.memoryShare * pod.limits.memoryMiB;
+  const verdicts: SweepVerdict[] = burst.map((b) => {
+    const steady = rows.find((r) => r.config === b.config && r.sessions === POD_GOALS.referenceSessions);
+    const estimateMiB = pod.prod.estimates[estimateKey(b.processLimit, b.relayConcurrency)] ?? pod.prod.estimates[String(b.processLimit)] ?? NaN;
+    const refused: string[] = [];
+    for (const r of [b, ...(steady ? [steady] : [])]) {
+      if (r.point.oomKills) refused.push(`${r.point.oomKills} OOM kills at ${r.sessions} sessions`);
+      if (r.point.lost || r.point.duplicates) refused.push(`${r.point.lost} lost and ${r.point.duplicates} duplicated at ${r.sessions} sessions`);
+    }
+    if (estimateMiB > gate) refused.push(`the schema estimates ${estimateMiB.toFixed(0)} MiB, over ${gate.toFixed(0)} MiB (it refuses this tuning)`);
+    if (!(b.point.workingSetMiB * PROCESS_LIMIT_RULE.estimateTolerance <= estimateMiB)) refused.push(`working set ${b.point.workingSetMiB.toFixed(0)} MiB: the estimate (${estimateMiB.toFixed(0)} MiB) is more than 10 % below it, refit it`);
+    return { config: b.config, processLimit: b.processLimit, relayConcurrency: b.relayConcurrency, burst: b, ...(steady ? { steady } : {}), estimateMiB, refused, worse: [] };
+  });
+  const rounds = Math.min(...burst.map((b) => b.point.rounds.length));
+  const fail = (why: string): ProcessLimitDecision => ({ value: NaN, relayConcurrency: NaN, why, verdicts });
+  if (rounds < PROCESS_LIMIT_RULE.minRounds) return fail(`${rounds} round${rounds === 1 ? '' : 's'} at ${POD_GOALS.burstSessions} sessions: at least ${PROCESS_LIMIT_RULE.minRounds} are needed to tell a difference from noise`);
+  const candidates = verdicts.filter((v) => !v.refused.length);
+  if (!candidates.length) return fail(`no swept tuning passed the safety and memory steps (${verdicts.map((v) => `${label(v)}: ${v.refused.join(', ')}`).join('; ')})`);
+  const medianFailed = (v: SweepVerdict) => median(v.burst.point.failedByRound);
+  const reference = [...candidates].sort((x, y) => medianFailed(x) - medianFailed(y) || x.processLimit - y.processLimit || y.relayConcurrency - x.relayConcurrency)[0]!;
+  for (const v of candidates) {
+    if (v === reference) continue;
+    const at = (sessions: number, f: (l: PodLevel) => number) => paired(pod, v.config, reference.config, sessions, f);
+    if (separablyWorse(at(POD_GOALS.burstSessions, failedOf), true)) v.worse.push(`more failed connections at ${POD_GOALS.burstSessions} sessions in every round`);
+    for (const s of [POD_GOALS.referenceSessions, POD_GOALS.burstSessions]) {
+      if (separablyWorse(at(s, levelRate), false)) v.worse.push(`fewer messages/s at ${s} sessions in every round`);
+    }
+  }
+  const ok = candidates.filter((v) => !v.worse.length);
+  const pick = [...ok].sort((x, y) => x.burst.point.workingSetMiB - y.burst.point.workingSetMiB || x.processLimit - y.processLimit)[0]!;
+  return {
+    value: pick.processLimit,
+    relayConcurrency: pick.relayConcurrency,
+    reference: reference.config,
+    verdicts,
+    why:
+      `${label(pick)}: no OOM kill, nothing lost, estimated at ${pick.estimateMiB.toFixed(0)} MiB (gate ${gate.toFixed(0)} MiB), measured at most ${pick.burst.point.workingSetMiB.toFixed(0)} MiB at ${POD_GOALS.burstSessions} sessions; ` +
+      `the fewest failed connections at ${POD_GOALS.burstSessions} sessions had ${label(reference)} (median ${medianFailed(reference)} per round)` +
+      (pick === reference ? '' : `, and ${label(pick)} is not separably worse than it (median ${medianFailed(pick)}) on failed connections or messages/s`) +
+      (ok.length > 1 ? `; of the ${ok.length} tunings not separably worse, it has the smallest peak working set` : ''),
+  };
+}
+
+const label = (v: { processLimit: number; relayConcurrency: number }) => `processLimit ${v.processLimit}, relayConcurrency ${v.relayConcurrency}`;
+
+/** The key of ProdSettings.estimates for a tuning. */
+export const estimateKey = (processLimit: number, relayConcurrency: number): string => `${processLimit}/${relayConcurrency}`;
 
 export interface LinearFit {
   intercept: number;
@@ -287,12 +385,44 @@ export function fitLine(points: readonly { x: number; y: number }[]): LinearFit 
   return { intercept: my - slope * mx, slope };
 }
 
-/** Peak working set against tuning.processLimit at the burst session count (relayConcurrency as shipped). */
-export function memoryFit(pod: PodResult): LinearFit & { points: { x: number; y: number }[] } {
-  const points = sweepRows(pod)
-    .filter((r) => r.sessions === POD_GOALS.burstSessions && r.relayConcurrency === pod.prod.tuning.relayConcurrency && r.point.oomKills === 0)
-    .map((r) => ({ x: r.processLimit, y: r.point.workingSetMiB }));
-  return { ...fitLine(points), points };
+export interface MemoryPoint {
+  processLimit: number;
+  relayConcurrency: number;
+  /** Highest working set over the rounds at the burst session count, MiB. */
+  workingSetMiB: number;
+  /** smtpd processes at that peak: fewer than processLimit means the master had not started them all yet. */
+  smtpd: number;
+  processes: number;
+  /** Every smtpd the limit allows was running: the point shows the limit's full cost. */
+  full: boolean;
+}
+
+/**
+ * Peak working set against the tuning at the burst session count: MiB = intercept + perProcess x
+ * processLimit + perRelay x relayConcurrency, fitted to the points where every smtpd the limit
+ * allows was running (a short burst at a high limit ends before the master has started them all:
+ * those points are kept as checks, not fitted). perRelay comes from the relayConcurrency variant
+ * when the sweep has one (against the same processLimit at the shipped relayConcurrency), else
+ * from the schema's coefficient as given.
+ */
+export function memoryFit(pod: PodResult, fallbackPerRelay = 2.5): { intercept: number; perProcess: number; perRelay: number; points: MemoryPoint[] } {
+  const points: MemoryPoint[] = sweepRows(pod)
+    .filter((r) => r.sessions === POD_GOALS.burstSessions && r.point.oomKills === 0)
+    .map((r) => ({
+      processLimit: r.processLimit,
+      relayConcurrency: r.relayConcurrency,
+      workingSetMiB: r.point.workingSetMiB,
+      smtpd: r.point.smtpdAtPeak,
+      processes: r.point.processesAtPeak,
+      full: r.point.smtpdAtPeak >= 0.95 * r.processLimit,
+    }));
+  const shippedRc = pod.prod.tuning.relayConcurrency;
+  // A process limit measured with two relayConcurrency values (every smtpd running in both).
+  const lo = points.find((p) => p.full && p.relayConcurrency !== shippedRc);
+  const hi = lo && points.find((p) => p.full && p.processLimit === lo.processLimit && p.relayConcurrency === shippedRc);
+  const perRelay = hi && lo ? (hi.workingSetMiB - lo.workingSetMiB) / (hi.relayConcurrency - lo.relayConcurrency) : fallbackPerRelay;
+  const fit = fitLine(points.filter((p) => p.full).map((p) => ({ x: p.processLimit, y: p.workingSetMiB - perRelay * Math.min(p.processLimit, p.relayConcurrency) })));
+  return { intercept: fit.intercept, perProcess: fit.slope, perRelay, points };
 }
 
 /** autoscaling.cpuTargetPercent's maximum in src/config/schema.ts. */

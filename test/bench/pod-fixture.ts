@@ -22,6 +22,9 @@ export function level(o: Partial<PodLevel> & { config: string; sessions: number;
   const rate = o.rate ?? 50;
   const accepted = o.accepted ?? rate * 10;
   const { rate: _r, cpuMs, workingSetMiB, p99, ...rest } = o;
+  const peak = rest.peak ?? { anonMiB: 50, workingSetMiB: workingSetMiB ?? 100, pssMiB: 90, processes: 40, pssByCommand: {} };
+  if (workingSetMiB !== undefined) peak.workingSetMiB = workingSetMiB;
+  delete rest.peak;
   return {
     kind: 'closed',
     round: 0,
@@ -47,9 +50,37 @@ export function level(o: Partial<PodLevel> & { config: string; sessions: number;
     load: { cpuMs: 2000, wallMs: 10_000, periods: 100, throttledPeriods: 100 },
     cgroup: stats({ cpuMs: cpuMs ?? accepted * 4 }),
     byCommand: { smtpd: { ms: accepted * 1, started: 2 }, cleanup: { ms: accepted * 1, started: 0 }, smtp: { ms: accepted * 1.5, started: 1 }, tlsproxy: { ms: accepted * 0.5, started: 0 } },
-    peak: { anonMiB: 50, workingSetMiB: workingSetMiB ?? 100, pssMiB: 90, processes: 40, pssByCommand: {} },
+    peak,
     ...rest,
   };
+}
+
+/**
+ * The sweep's instances measured together for `rounds` rounds at 50 and 200 sessions: `of(config,
+ * sessions, round)` gives each one's figures (rate, failed connections, working set...).
+ */
+export function sweepLevels(rounds: number, of: (config: string, sessions: number, round: number) => Partial<Parameters<typeof level>[0]>): PodLevel[] {
+  const ids = ['prod-pl30', 'prod-pl60', 'prod-pl60-rc10', 'prod-pl100'];
+  const out: PodLevel[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const sessions of [50, 200]) {
+      for (const id of ids) {
+        const pl = Number(/pl(\d+)/.exec(id)![1]);
+        out.push(
+          level({
+            config: id,
+            sessions,
+            round,
+            kind: 'sweep',
+            alongside: ids.filter((o) => o !== id),
+            peak: { anonMiB: 100, workingSetMiB: 100, pssMiB: 90, processes: 40 + pl, pssByCommand: { smtpd: { processes: pl, pssMiB: pl * 1.4 } } },
+            ...of(id, sessions, round),
+          }),
+        );
+      }
+    }
+  }
+  return out;
 }
 
 export function podResult(levels: PodLevel[], o: Partial<PodResult> = {}): PodResult {
@@ -67,18 +98,33 @@ export function podResult(levels: PodLevel[], o: Partial<PodResult> = {}): PodRe
       rateLimits: { connectionsPerMinute: 0, messagesPerMinute: 600, recipientsPerMinute: 6000 },
       maxRecipientsPerMessage: 100,
       estimatedPeakMemoryMiB: 140,
-      estimates: { '30': 140, '100': 240 },
+      estimates: { '30': 140, '60': 180, '100': 240, '30/20': 140, '60/20': 180, '60/10': 160, '100/20': 240 },
     },
     messageBytes: 2048,
     sessions: [1, 10, 50, 200],
     rounds: 2,
     durationMs: 10_000,
     openShares: [0.5, 1],
-    sweepSessions: [200],
+    sweepSessions: [50, 200],
     configs: [
       { id: 'prod', label: 'prod', description: '', overrides: [], processLimit: 30, relayConcurrency: 20, tlsEvidence: '', logProblems: [] },
       { id: 'stock-image', label: 'stock image', description: '', overrides: [], processLimit: 100, relayConcurrency: 20, tlsEvidence: '', logProblems: [] },
-      { id: 'prod-pl100', label: 'prod, processLimit 100', description: '', overrides: [], variant: { processLimit: 100 }, processLimit: 100, relayConcurrency: 20, tlsEvidence: '', logProblems: [] },
+      ...[
+        [30, 20],
+        [60, 20],
+        [60, 10],
+        [100, 20],
+      ].map(([pl, rc]) => ({
+        id: `prod-pl${pl}${rc === 20 ? '' : `-rc${rc}`}`,
+        label: `prod, processLimit ${pl}`,
+        description: '',
+        overrides: [],
+        variant: { processLimit: pl!, relayConcurrency: rc! },
+        processLimit: pl!,
+        relayConcurrency: rc!,
+        tlsEvidence: '',
+        logProblems: [],
+      })),
     ],
     levels,
     notes: [],

@@ -13,8 +13,8 @@ import {
   recommendProcessLimit,
   targetShareOfLimit,
 } from '../../bench/report/pod-metrics';
-import { podGoalRows, podSection } from '../../bench/report/pod-report';
-import { level, podResult } from './pod-fixture';
+import { podGoalRows, podSection, relayConcurrencyEvidence } from '../../bench/report/pod-report';
+import { level, podResult, sweepLevels } from './pod-fixture';
 
 // The pure arithmetic behind the "relay at the pod's limits" section (the bench itself runs
 // only with `npm run bench`, never in `npm test`).
@@ -50,9 +50,10 @@ describe('podPoints', () => {
   ]);
   const p = pointAt(podPoints(pod), 'prod', 50)!;
 
-  it('shows the better round and pools the CPU per message over every round', () => {
-    expect(p.rate).toBe(60);
-    expect(p.best.round).toBe(1);
+  it('shows the median of the rounds and their range, and pools the CPU per message over every round', () => {
+    expect(p.rate).toBe(50);
+    expect([p.rateMin, p.rateMax]).toEqual([40, 60]);
+    expect(p.best.round).toBe(0); // the lower middle round of an even count
     expect(p.cpuMsPerMessage).toBeCloseTo(4000 / 1000);
   });
 
@@ -85,27 +86,76 @@ describe('capacity guidance', () => {
 });
 
 describe('defaults derived from the sweep', () => {
-  const sweep = (pl100: Partial<Parameters<typeof level>[0]>) =>
-    podResult([
-      level({ config: 'prod', sessions: 200, rate: 40, workingSetMiB: 140, errors: 30 }),
-      level({ config: 'prod-pl100', sessions: 200, kind: 'sweep', rate: 60, workingSetMiB: 180, ...pl100 }),
-    ]);
+  // Four rounds; by default every tuning equal except: failed connections fall with the process
+  // limit, and memory rises with it.
+  const base = (config: string, sessions: number, round: number): Partial<Parameters<typeof level>[0]> => {
+    const pl = Number(/pl(\d+)/.exec(config)![1]);
+    const rc = config.includes('rc10') ? 10 : 20;
+    return {
+      rate: 50 + (round % 2 ? 5 : -5) + (config.length % 3), // noise that changes sign between rounds
+      errors: sessions === 200 ? Math.max(0, 200 - 2 * pl) : 0,
+      workingSetMiB: 40 + 1.5 * pl + 2 * rc,
+    };
+  };
+  const sweep = (rounds = 4, over: (config: string, sessions: number, round: number) => Partial<Parameters<typeof level>[0]> = () => ({})) =>
+    podResult([...sweepLevels(rounds, (c, s, r) => ({ ...base(c, s, r), ...over(c, s, r) }))]);
 
-  it('picks the smallest process limit within 5 % of the best rate with no failure, no OOM kill, memory under 80 %', () => {
-    expect(recommendProcessLimit(sweep({}))?.value).toBe(100);
+  it('takes the fewest failed connections within the memory gate, then the least memory among tunings not separably worse', () => {
+    // 100 (0 failed) is over the gate (estimate 240 MiB > 205); 60 beats 30 on failures in every round;
+    // 60/rc10 is as good as 60/rc20 on failures and rates, with less memory.
+    const d = recommendProcessLimit(sweep())!;
+    expect(d.verdicts.find((v) => v.processLimit === 100)!.refused.join()).toMatch(/schema estimates 240 MiB/);
+    expect(d.verdicts.find((v) => v.processLimit === 30)!.worse).toEqual(['more failed connections at 200 sessions in every round']);
+    expect([d.value, d.relayConcurrency]).toEqual([60, 10]);
   });
 
-  it('refuses a limit whose working set is above 80 % of the memory limit', () => {
-    expect(recommendProcessLimit(sweep({ workingSetMiB: 230 }))?.value).toBeNaN();
+  it('counts a difference as real only when it holds in every paired round', () => {
+    // rc10 slower at 50 sessions in every round: separably worse, so the shipped relayConcurrency stays.
+    const slower = recommendProcessLimit(sweep(4, (c, s) => (c.endsWith('rc10') && s === 50 ? { rate: 30 } : {})))!;
+    expect(slower.verdicts.find((v) => v.relayConcurrency === 10)!.worse).toEqual(['fewer messages/s at 50 sessions in every round']);
+    expect([slower.value, slower.relayConcurrency]).toEqual([60, 20]);
+    // Slower in three rounds of four: noise.
+    const once = recommendProcessLimit(sweep(4, (c, s, r) => (c.endsWith('rc10') && s === 50 && r > 0 ? { rate: 30 } : {})))!;
+    expect([once.value, once.relayConcurrency]).toEqual([60, 10]);
   });
 
-  it('fits peak memory against the process limit', () => {
-    const fit = memoryFit(sweep({}));
-    expect(fit.points).toEqual([
-      { x: 30, y: 140 },
-      { x: 100, y: 180 },
-    ]);
-    expect(fit.slope).toBeCloseTo(40 / 70);
+  it('refuses a tuning that lost a message or was OOM-killed, and decides nothing on fewer than 3 rounds', () => {
+    const lost = recommendProcessLimit(sweep(4, (c, s, r) => (c === 'prod-pl60-rc10' && s === 200 && r === 2 ? { lost: 1 } : {})))!;
+    expect(lost.verdicts.find((v) => v.relayConcurrency === 10)!.refused.join()).toMatch(/1 lost/);
+    expect([lost.value, lost.relayConcurrency]).toEqual([60, 20]);
+    expect(recommendProcessLimit(sweep(2))!.value).toBeNaN();
+    expect(recommendProcessLimit(sweep(2))!.why).toMatch(/at least 3/);
+  });
+
+  it('refuses a tuning the schema estimates over the gate, even when the run stayed under it', () => {
+    const pod = sweep();
+    pod.prod.estimates['60/10'] = 300;
+    expect(recommendProcessLimit(pod)!.verdicts.find((v) => v.relayConcurrency === 10)!.refused.join()).toMatch(/schema estimates 300 MiB/);
+  });
+
+  it('refuses a tuning whose measured peak shows the estimate more than 10 % too low (refit first)', () => {
+    // 60/10 measures 40 + 90 + 20 = 150 MiB; an estimate of 134 is 89 % of it.
+    const pod = sweep();
+    pod.prod.estimates['60/10'] = 134;
+    expect(recommendProcessLimit(pod)!.verdicts.find((v) => v.relayConcurrency === 10)!.refused.join()).toMatch(/more than 10 % below it/);
+    pod.prod.estimates['60/10'] = 136;
+    expect(recommendProcessLimit(pod)!.verdicts.find((v) => v.relayConcurrency === 10)!.refused).toEqual([]);
+  });
+
+  it('reports the relay-connection variant against the shipped tuning per paired round (CPU per message, memory)', () => {
+    const pod = sweep(3, (c) => (c === 'prod-pl60-rc10' ? { cpuMs: 3000, accepted: 500 } : c === 'prod-pl60' ? { cpuMs: 4000, accepted: 500 } : {}));
+    pod.prod.tuning = { processLimit: 60, relayConcurrency: 20 };
+    const text = relayConcurrencyEvidence(pod) ?? '';
+    expect(text).toMatch(/\*\*Relay connections\.\*\* With 20 relay connections \(shipped\) against 10/);
+    expect(text).toMatch(/per round 1\.33x, 1\.33x, 1\.33x/);
+  });
+
+  it('fits peak memory to the process limit and the relay connections, from the points where every smtpd ran', () => {
+    const fit = memoryFit(sweep(3, (c) => (c === 'prod-pl100' ? { peak: { anonMiB: 1, workingSetMiB: 200, pssMiB: 1, processes: 120, pssByCommand: { smtpd: { processes: 80, pssMiB: 100 } } } } : {})));
+    expect(fit.perRelay).toBeCloseTo(2);
+    expect(fit.perProcess).toBeCloseTo(1.5);
+    expect(fit.intercept).toBeCloseTo(40);
+    expect(fit.points.find((p) => p.processLimit === 100)).toMatchObject({ full: false, smtpd: 80 });
   });
 
   it('derives the HPA target from the highest open-loop rate that kept p99 under 1 s, with burst headroom', () => {

@@ -537,7 +537,7 @@ export const CASES: readonly BadConfigCase[] = [
   {
     title: 'more Postfix processes than the memory limit holds', set: { 'tuning.processLimit': 150, 'tuning.relayConcurrency': 50 },
     expected: [
-      'tuning.processLimit: 150 processes need about 458 MiB at full load, over 80% of resources.limits.memory (256Mi): lower tuning.processLimit/relayConcurrency or raise the limit (got 150)',
+      'tuning.processLimit: 150 processes need about 478 MiB at full load, over 80% of resources.limits.memory (256Mi): lower tuning.processLimit/relayConcurrency or raise the limit (got 150)',
     ],
   },
   {

@@ -304,7 +304,7 @@ describe.skipIf(!helm)('unknown keys and bad values make Helm fail, naming the v
       'too little memory for the Postfix process limits',
       'prod',
       ['--set-string', 'resources.limits.memory=100Mi', '--set-string', 'resources.requests.memory=64Mi'],
-      /values: resources\.limits\.memory: 100Mi is too little for tuning\.processLimit 30 and tuning\.relayConcurrency 20 \(environments\/prod\.yaml\): at least 134Mi/,
+      /values: resources\.limits\.memory: 100Mi is too little for tuning\.processLimit 30 and tuning\.relayConcurrency 20 \(environments\/prod\.yaml\): at least 189Mi/,
     ],
     ['an HPA maximum below its minimum', 'prod', ['--set', 'autoscaling.maxReplicas=1'], /values: autoscaling\.maxReplicas: 1 is below autoscaling\.minReplicas \(2\)/],
     ['latest in production', 'prod', ['--set-string', 'image.tag=latest'], /values: image\.tag: "latest" is not allowed in the production tier/],
