@@ -4,6 +4,7 @@ import { loadEnvironmentFile } from '../../src/config/load';
 import { CONFIG_FILES, ENTRYPOINT_PATH, PATHS } from '../../src/postfix/layout';
 import { MONITOR_GID, renderEntrypoint } from '../../src/postfix/entrypoint';
 import { renderPostfixFiles } from '../../src/postfix';
+import { isCI } from '../ci';
 
 const ENVS = ['dev', 'staging', 'prod'] as const;
 
@@ -85,7 +86,7 @@ describe.each(ENVS)('entrypoint.sh for %s', (name) => {
       const r = spawnSync(cmd, args, { input: script, encoding: 'utf8' });
       if (r.error) {
         const hint = `${cmd} is missing: apt-get install -y --no-install-recommends ${cmd}`;
-        if (process.env.CI === 'true') throw new Error(hint);
+        if (isCI()) throw new Error(hint);
         console.warn(`SKIPPING the ${cmd} check of entrypoint.sh: ${hint}`);
         continue;
       }
