@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadEnvironmentFile } from '../../src/config/load';
-import type { EnvironmentConfig } from '../../src/config/schema';
+import { estimatedPeakMemoryMiB, type EnvironmentConfig } from '../../src/config/schema';
 import { renderDist } from '../../src/output';
 import { renderEnvironments } from '../../src/synth';
 import { variant } from '../charts/variant';
@@ -304,7 +304,11 @@ describe.skipIf(!helm)('unknown keys and bad values make Helm fail, naming the v
       'too little memory for the Postfix process limits',
       'prod',
       ['--set-string', 'resources.limits.memory=100Mi', '--set-string', 'resources.requests.memory=64Mi'],
-      /values: resources\.limits\.memory: 100Mi is too little for tuning\.processLimit 30 and tuning\.relayConcurrency 20 \(environments\/prod\.yaml\): at least 189Mi/,
+      // prod's own tuning; the minimum keeps the schema's estimated peak at 80 % of the limit.
+      new RegExp(
+        `values: resources\\.limits\\.memory: 100Mi is too little for tuning\\.processLimit ${PROD.tuning.processLimit} and tuning\\.relayConcurrency ${PROD.tuning.relayConcurrency} ` +
+          `\\(environments\\/prod\\.yaml\\): at least ${Math.ceil(estimatedPeakMemoryMiB(PROD.tuning.processLimit, PROD.tuning.relayConcurrency) / 0.8)}Mi, so that the estimated peak at full load is at most 80%`,
+      ),
     ],
     ['an HPA maximum below its minimum', 'prod', ['--set', 'autoscaling.maxReplicas=1'], /values: autoscaling\.maxReplicas: 1 is below autoscaling\.minReplicas \(2\)/],
     ['latest in production', 'prod', ['--set-string', 'image.tag=latest'], /values: image\.tag: "latest" is not allowed in the production tier/],
