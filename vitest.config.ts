@@ -34,7 +34,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: [`${INTEGRATION_DIR}/**`],
+          // The bench times this project while it rewrites docs/PERFORMANCE.md, which the doc
+          // check reads: it leaves the check out (bench/tests.ts).
+          exclude: [`${INTEGRATION_DIR}/**`, ...(process.env.EMAIL_SERVER_BENCH_TIMING === '1' ? ['test/bench/performance-doc.test.ts'] : [])],
           testTimeout: 30_000,
         },
       },

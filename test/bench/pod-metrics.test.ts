@@ -109,6 +109,16 @@ describe('defaults derived from the sweep', () => {
     expect([d.value, d.relayConcurrency]).toEqual([60, 10]);
   });
 
+  it("judges the schema's memory estimate by the rule's step 2: at most 10 % below each measured working set", () => {
+    // The fixture's estimates: 60/20 180 MiB. A peak of 198 MiB is 9 % above it (holds), 201 MiB 10.4 % (does not).
+    const covered = (peak: number) => {
+      const pod = sweep(3, (c, s) => (c === 'prod-pl60' && s === 200 ? { workingSetMiB: peak } : {}));
+      return podGoalRows(pod).find((r) => /shipped defaults follow/.test(r[0]!))![3];
+    };
+    expect(covered(198)).toMatch(/covers every measured peak within 10 % \(the rule's step 2\): yes$/);
+    expect(covered(201)).toMatch(/: NO$/);
+  });
+
   it('counts a difference as real only when it holds in every paired round', () => {
     // rc10 slower at 50 sessions in every round: separably worse, so the shipped relayConcurrency stays.
     const slower = recommendProcessLimit(sweep(4, (c, s) => (c.endsWith('rc10') && s === 50 ? { rate: 30 } : {})))!;
