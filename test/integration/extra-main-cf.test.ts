@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { preparePostfix, requireTool, startPostfix, stopAllPostfix, tempDir, type PreparedInstance } from './harness';
+import { preparePostfix, requireTool, stopAllPostfix, tempDir, type PreparedInstance } from './harness';
 import { postfixGeneration } from './harness/generation';
 import { authTestOverrides, secretVolume } from './support/secret-volume';
 import { parsePostconf } from '../../scripts/postconf-parameters';
@@ -16,6 +16,7 @@ import { renderMasterCf } from '../../src/postfix/master-cf';
 import { POSTCONF_PARAMETERS, POSTCONF_VERSION } from '../../src/postfix/postconf-parameters';
 import { loadEnvironmentFile } from '../../src/config/load';
 import { environmentVariant } from './support/env-variant';
+import { expectCleanStart } from './support/clean-start';
 
 const ready = requireTool('postfix', 'postfix');
 
@@ -76,12 +77,6 @@ describe.skipIf(!ready)('postfix.extraMainCf with every feature of issue 14 on',
   });
 
   it('starts through entrypoint.sh without a single warning', async () => {
-    const pf = await startPostfix({ env, ...overrides });
-    await pf.stop(8_000, { keepFiles: true });
-    const log = readFileSync(pf.logFile, 'utf8');
-    expect(log).toMatch(/postfix\/master\[\d+\]: daemon started/);
-    expect(log).not.toMatch(/warning|fatal|error/i);
-    expect(pf.output.stderr).not.toMatch(/warning|fatal|error/i);
-    rmSync(pf.dir, { recursive: true, force: true });
+    await expectCleanStart({ env, ...overrides });
   });
 });
